@@ -1,0 +1,1 @@
+//! Bijli benches crate (criterion benches live in benches/).

@@ -1,0 +1,1121 @@
+//! Computing one bill: [`compute_bill`].
+//!
+//! Order of computation (BILLING-RULES.md 3.3, derived from real bills):
+//!
+//! 1. resolve the tariff entry in force on the issue date ([`TariffBook`] resolution rules);
+//! 2. band and energy: lifeline / protected / unprotected ([`price_residential`]), TOU or flat;
+//! 3. fixed charge (slab reached x SL, or rate x billing demand, or per consumer), or the
+//!    minimum-charge floor where no fixed charge applies;
+//! 4. FC surcharge, QTA (every QTA whose bill months include the cycle), NJ surcharge on
+//!    current units;
+//! 5. ED = ED% x base (province, category, date); 6. GST = GST% x base; 7. PTV fee;
+//! 8. current bill = rounded lines summed, rounded to rupees;
+//! 9. FPA block per FPA month carried by the cycle: FPA on the **reference month's** units
+//!    from `history` (0 with a note if absent), ED on FPA, GST on FPA at the reference month's
+//!    GST rate rounded to rupees per month; total FPA rounded to rupees;
+//! 10. payable within due date = arrears + current bill + total FPA; LPS on its base, rounded
+//!     to rupees (none when the account is in credit); payable after due date; due date =
+//!     issue + `due_days`, moved past Sundays and holidays.
+//!
+//! Reading periods are never scaled (KNOWN-CASES B04): `period_days` is validated and kept
+//! out of the slab and band tests. All rates are looked up by the **issue date** (no
+//! proration across a mid-period tariff change); GST on FPA by the first day of the fuel month.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+use rust_decimal::Decimal;
+
+use crate::error::BillingError;
+use crate::money::{round_paisa, round_rupee};
+use crate::period::YearMonth;
+use crate::tariff::{
+    base, latest, Band, Ed, FixedBasis, Residential, Slab, SlabPricing, Tariff, TariffBook,
+    TariffKind,
+};
+
+/// Largest units on one register in one bill.
+pub const MAX_UNITS_KWH: u64 = 100_000_000;
+/// Largest sanctioned load / MDI in kW.
+pub const MAX_LOAD_KW: i64 = 1_000_000;
+/// Largest |arrears| in rupees.
+pub const MAX_ARREARS_RS: i64 = 1_000_000_000_000;
+/// Longest reading period in days.
+pub const MAX_PERIOD_DAYS: u32 = 366;
+/// Most history rows accepted.
+pub const MAX_HISTORY_MONTHS: usize = 120;
+/// Provinces / territories accepted in `BillInput::province`.
+pub const PROVINCES: &[&str] = &["Punjab", "Sindh", "KP", "Balochistan", "ICT", "AJK"];
+/// How many consecutive Sundays/holidays a due date may be pushed past.
+const MAX_DUE_SHIFT_DAYS: u32 = 31;
+
+/// Everything needed to bill one consumer for one month.
+#[derive(Debug, Clone, Copy)]
+pub struct BillInput<'a> {
+    /// Distribution company, e.g. `IESCO` (tariffs are uniform; kept for the record).
+    pub disco: &'a str,
+    /// Tariff code, e.g. `A-1a`, `A-1b`, `A-2a`, `A-2c`, `B-1`, `B-2b`.
+    pub tariff: &'a str,
+    /// Sanctioned load in kW (fractional allowed).
+    pub sanctioned_load_kw: Decimal,
+    /// 1 or 3.
+    pub phase: u8,
+    /// `Punjab`, `Sindh`, `KP`, `Balochistan`, `ICT`, `AJK`.
+    pub province: &'a str,
+    /// Bill month.
+    pub cycle: YearMonth,
+    /// Issue date (billing has no clock); every dated rate is looked up on this date.
+    pub issue_date: NaiveDate,
+    /// Reading period length in days (validated, never used to scale units).
+    pub period_days: u32,
+    /// Off-peak register; the single register of non-TOU consumers goes here.
+    pub units_offpeak_kwh: u64,
+    /// Peak register; 0 for non-TOU.
+    pub units_peak_kwh: u64,
+    /// Maximum demand indicator reading, kW.
+    pub mdi_kw: Decimal,
+    /// Previous months' billed units, any order (protected / lifeline status, FPA units).
+    pub history: &'a [(YearMonth, u64)],
+    /// Arrears carried in (negative = credit).
+    pub arrears_rs: Decimal,
+    /// On the Active Taxpayer List (income tax under s.235 is not computed yet).
+    pub atl: bool,
+}
+
+/// A computed bill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bill {
+    /// `lifeline|protected|unprotected|tou|flat`.
+    pub band: String,
+    /// Units billed (peak + off-peak).
+    pub units_kwh: u64,
+    /// Billing demand the fixed charge used (demand-based tariffs), else 0.
+    pub billing_demand_kw: Decimal,
+    /// Printed lines, each rounded per [`crate::money`].
+    pub lines: Vec<BillLine>,
+    /// Sum of the current-bill lines, rounded to rupees.
+    pub current_bill_rs: Decimal,
+    /// Sum of the FPA-block lines, rounded to rupees.
+    pub total_fpa_rs: Decimal,
+    /// Arrears as given.
+    pub arrears_rs: Decimal,
+    /// arrears + current bill + total FPA.
+    pub payable_within_due_rs: Decimal,
+    /// Late payment surcharge (whole rupees).
+    pub lps_rs: Decimal,
+    /// payable within due date + LPS.
+    pub payable_after_due_rs: Decimal,
+    /// Issue date + due days, moved past Sundays and holidays.
+    pub due_date: NaiveDate,
+    /// Which schedule / FPA / QTA / tax versions were used, `;`-separated.
+    pub versions: String,
+}
+
+/// One printed bill line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillLine {
+    /// `energy`, `fixed`, `minimum_charge`, `fc_surcharge`, `qta`, `nj_surcharge`, `ed`,
+    /// `gst`, `tv_fee`, `fpa`, `ed_on_fpa`, `gst_on_fpa`, `lps`.
+    pub line: &'static str,
+    /// kWh, kW or 1.
+    pub quantity: Decimal,
+    /// Rs per unit of quantity (a fraction for percentage lines).
+    pub rate: Decimal,
+    /// Rounded amount.
+    pub amount_rs: Decimal,
+    /// Short explanation; says UNCONFIRMED where the rate or rule is.
+    pub rule: &'static str,
+    /// Schedule / decision / tax version the rate came from.
+    pub source: Arc<str>,
+}
+
+/// Which total a line is part of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineBlock {
+    /// Summed into `current_bill_rs`.
+    Current,
+    /// Summed into `total_fpa_rs`.
+    Fpa,
+    /// Only in `payable_after_due_rs` (LPS).
+    AfterDue,
+}
+
+impl BillLine {
+    /// The total this line belongs to.
+    pub fn block(&self) -> LineBlock {
+        match self.line {
+            "fpa" | "ed_on_fpa" | "gst_on_fpa" => LineBlock::Fpa,
+            "lps" => LineBlock::AfterDue,
+            _ => LineBlock::Current,
+        }
+    }
+}
+
+impl Bill {
+    /// Exact sum of the rounded lines of one block (before rupee rounding).
+    pub fn lines_total_rs(&self, block: LineBlock) -> Decimal {
+        self.lines
+            .iter()
+            .filter(|l| l.block() == block)
+            .map(|l| l.amount_rs)
+            .sum()
+    }
+
+    /// The first line with this name, if any.
+    pub fn line(&self, name: &str) -> Option<&BillLine> {
+        self.lines.iter().find(|l| l.line == name)
+    }
+
+    /// Sum of the rounded amounts of every line with this name.
+    pub fn amount_of(&self, name: &str) -> Decimal {
+        self.lines
+            .iter()
+            .filter(|l| l.line == name)
+            .map(|l| l.amount_rs)
+            .sum()
+    }
+}
+
+/// A rule text and its UNCONFIRMED variant.
+struct Rule {
+    ok: &'static str,
+    unconfirmed: &'static str,
+}
+
+impl Rule {
+    fn pick(&self, confirmed: bool) -> &'static str {
+        if confirmed {
+            self.ok
+        } else {
+            self.unconfirmed
+        }
+    }
+}
+
+macro_rules! rule {
+    ($name:ident, $text:literal) => {
+        const $name: Rule = Rule {
+            ok: $text,
+            unconfirmed: concat!($text, " [UNCONFIRMED: rate reported by news only]"),
+        };
+    };
+}
+
+rule!(
+    R_LIFELINE,
+    "lifeline: all units at the rate of the slab reached (no slab benefit)"
+);
+rule!(
+    R_PROTECTED_ONE,
+    "protected: units within the first slab at its rate"
+);
+rule!(
+    R_PROTECTED_PREV,
+    "protected: one previous slab benefit, units up to the previous slab's upper bound at its rate"
+);
+rule!(
+    R_PROTECTED_REST,
+    "protected: one previous slab benefit, remaining units at the rate of the slab reached"
+);
+rule!(
+    R_UNPROT_SINGLE,
+    "unprotected: all units at the rate of the slab reached (single-slab pricing)"
+);
+rule!(
+    R_PREV,
+    "one previous slab benefit: units up to the previous slab's upper bound at its rate"
+);
+rule!(
+    R_REST,
+    "one previous slab benefit: remaining units at the rate of the slab reached"
+);
+rule!(
+    R_FIRST,
+    "one previous slab benefit: units within the first slab at its rate"
+);
+rule!(R_TOU_PEAK, "TOU: peak units x peak rate");
+rule!(R_TOU_OFFPEAK, "TOU: off-peak units x off-peak rate");
+rule!(R_FLAT, "flat: units x rate");
+rule!(
+    R_FIXED_SL,
+    "fixed: rate of the slab reached x sanctioned load (kW)"
+);
+rule!(
+    R_FIXED_DEMAND,
+    "fixed: rate x billing demand = max(share of sanctioned load, MDI)"
+);
+rule!(R_FIXED_SANCTIONED, "fixed: rate x sanctioned load (kW)");
+rule!(R_FIXED_CONSUMER, "fixed: per consumer per month");
+rule!(
+    R_MINIMUM,
+    "minimum charge floor (1-ph/3-ph minimum of the schedule): top-up to the minimum"
+);
+rule!(R_FC, "FC surcharge x current units");
+rule!(
+    R_QTA,
+    "QTA x current units (quarter's rate for this bill month)"
+);
+rule!(R_NJ, "NJ surcharge x current units");
+rule!(
+    R_ED,
+    "ED % x (energy + QTA), rate by province, category and date"
+);
+rule!(R_ED_FPA, "ED on FPA: ED % x FPA");
+rule!(
+    R_FPA,
+    "FPA: fuel-month rate x units billed in the reference month (from history)"
+);
+rule!(
+    R_FPA_NO_HISTORY,
+    "FPA: reference month not in history, 0 units used"
+);
+rule!(
+    R_GST_FPA,
+    "GST on FPA: reference month's GST % x (FPA + ED on FPA), whole rupees per FPA month"
+);
+const R_GST_WITH_FIXED: &str =
+    "GST % x (energy + fixed + minimum charge + FC surcharge + QTA + ED); fixed charges in the base UNCONFIRMED";
+const R_GST: &str = "GST % x (energy + FC surcharge + QTA + ED)";
+const R_TV: &str = "PTV fee per bill for the category";
+rule!(
+    R_LPS,
+    "LPS % x (energy + FC surcharge + QTA + NJ), whole rupees; base derived from real bills"
+);
+
+/// Unrounded amounts of the lines that can be in a tax / LPS base, indexed by base bit.
+#[derive(Default)]
+struct Acc {
+    by_bit: [Decimal; 8],
+}
+
+impl Acc {
+    fn add(&mut self, bit: u16, amount: Decimal) {
+        if bit != 0 {
+            self.by_bit[bit.trailing_zeros() as usize] += amount;
+        }
+    }
+    fn sum(&self, mask: u16) -> Decimal {
+        let mut s = Decimal::ZERO;
+        let mut m = mask & 0xff;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            if !self.by_bit[i].is_zero() {
+                s += self.by_bit[i];
+            }
+            m &= m - 1;
+        }
+        s
+    }
+}
+
+struct Builder {
+    lines: Vec<BillLine>,
+    acc: Acc,
+    versions: String,
+}
+
+impl Builder {
+    /// Adds a line rounded to the paisa; returns the unrounded amount.
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        bit: u16,
+        line: &'static str,
+        quantity: Decimal,
+        rate: Decimal,
+        unrounded: Decimal,
+        rule: &'static str,
+        source: &Arc<str>,
+    ) -> Decimal {
+        self.acc.add(bit, unrounded);
+        self.lines.push(BillLine {
+            line,
+            quantity,
+            rate,
+            amount_rs: round_paisa(unrounded),
+            rule,
+            source: Arc::clone(source),
+        });
+        unrounded
+    }
+
+    fn version(&mut self, label: &str) {
+        if !self.versions.is_empty() {
+            self.versions.push(';');
+        }
+        self.versions.push_str(label);
+    }
+}
+
+/// Previous months' units, with the last 12 months indexed by offset for the band tests.
+struct History<'a> {
+    all: &'a [(YearMonth, u64)],
+    /// `recent[k]` = units of month `cycle - k`, k = 1..=12.
+    recent: [Option<u64>; 13],
+    cycle: i64,
+}
+
+impl<'a> History<'a> {
+    fn new(all: &'a [(YearMonth, u64)], cycle: YearMonth) -> Result<History<'a>, BillingError> {
+        if all.len() > MAX_HISTORY_MONTHS {
+            return Err(bad(
+                "history",
+                format!("more than {MAX_HISTORY_MONTHS} months"),
+            ));
+        }
+        let c = cycle.index();
+        let mut recent = [None; 13];
+        for (ym, units) in all {
+            ym.validate()
+                .map_err(|e| bad("history", format!("month {ym}: {e}")))?;
+            if *units > MAX_UNITS_KWH {
+                return Err(bad(
+                    "history",
+                    format!("{ym}: {units} kWh exceeds {MAX_UNITS_KWH}"),
+                ));
+            }
+            let off = c - ym.index();
+            if off <= 0 {
+                return Err(bad(
+                    "history",
+                    format!("{ym} is not before the bill month {cycle}"),
+                ));
+            }
+            if off <= 12 {
+                let slot = &mut recent[off as usize];
+                if slot.is_some() {
+                    return Err(bad("history", format!("{ym} is listed twice")));
+                }
+                *slot = Some(*units);
+            }
+        }
+        Ok(History {
+            all,
+            recent,
+            cycle: c,
+        })
+    }
+
+    fn get(&self, ym: YearMonth) -> Option<u64> {
+        let off = self.cycle - ym.index();
+        if (1..=12).contains(&off) {
+            self.recent[off as usize]
+        } else {
+            self.all.iter().find(|(m, _)| *m == ym).map(|(_, u)| *u)
+        }
+    }
+
+    /// Max units over the previous `n` months present in history (absent months ignored).
+    fn max_recent(&self, n: u32) -> u64 {
+        self.recent[1..=(n as usize).min(12)]
+            .iter()
+            .flatten()
+            .copied()
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Every one of the previous `n` months is present and `<= limit`.
+    fn all_at_most(&self, n: u32, limit: u64) -> bool {
+        self.recent[1..=(n as usize).min(12)]
+            .iter()
+            .all(|u| matches!(u, Some(v) if *v <= limit))
+    }
+}
+
+fn bad(field: &'static str, reason: impl Into<String>) -> BillingError {
+    BillingError::BadInput {
+        field,
+        reason: reason.into(),
+    }
+}
+
+fn validate(input: &BillInput) -> Result<(), BillingError> {
+    if input.phase != 1 && input.phase != 3 {
+        return Err(bad("phase", format!("{} (must be 1 or 3)", input.phase)));
+    }
+    let max_kw = Decimal::from(MAX_LOAD_KW);
+    for (field, v) in [
+        ("sanctioned_load_kw", input.sanctioned_load_kw),
+        ("mdi_kw", input.mdi_kw),
+    ] {
+        if v.is_sign_negative() && !v.is_zero() {
+            return Err(bad(field, format!("{v} is negative")));
+        }
+        if v > max_kw {
+            return Err(bad(field, format!("{v} exceeds {MAX_LOAD_KW} kW")));
+        }
+    }
+    for (field, v) in [
+        ("units_offpeak_kwh", input.units_offpeak_kwh),
+        ("units_peak_kwh", input.units_peak_kwh),
+    ] {
+        if v > MAX_UNITS_KWH {
+            return Err(bad(field, format!("{v} exceeds {MAX_UNITS_KWH}")));
+        }
+    }
+    if input.period_days == 0 || input.period_days > MAX_PERIOD_DAYS {
+        return Err(bad(
+            "period_days",
+            format!("{} (must be 1..={MAX_PERIOD_DAYS})", input.period_days),
+        ));
+    }
+    input
+        .cycle
+        .validate()
+        .map_err(|e| bad("cycle", e.to_string()))?;
+    let y = input.issue_date.year();
+    if !(crate::period::MIN_YEAR..=crate::period::MAX_YEAR).contains(&y) {
+        return Err(bad(
+            "issue_date",
+            format!("{} out of range", input.issue_date),
+        ));
+    }
+    if !PROVINCES.contains(&input.province) {
+        return Err(bad(
+            "province",
+            format!("{:?} (expected one of {PROVINCES:?})", input.province),
+        ));
+    }
+    if input.arrears_rs.abs() > Decimal::from(MAX_ARREARS_RS) {
+        return Err(bad(
+            "arrears_rs",
+            format!("{} out of range", input.arrears_rs),
+        ));
+    }
+    Ok(())
+}
+
+fn not_public(t: &Tariff, book: &TariffBook, date: NaiveDate, detail: String) -> BillingError {
+    BillingError::RateNotPublic {
+        tariff: t.code.to_string(),
+        category: t.category.to_string(),
+        date,
+        schedule: book.schedules[t.schedule].id.to_string(),
+        detail,
+    }
+}
+
+fn slab_desc(band: Band, s: &Slab) -> String {
+    match s.to {
+        Some(to) => format!("{} slab {}-{} kWh has no rate", band.as_str(), s.from, to),
+        None => format!(
+            "{} slab above {} kWh has no rate",
+            band.as_str(),
+            s.from - 1
+        ),
+    }
+}
+
+/// Band, energy and fixed/minimum lines of an A-1(a)-style residential tariff.
+fn price_residential(
+    book: &TariffBook,
+    t: &Tariff,
+    r: &Residential,
+    input: &BillInput,
+    units: u64,
+    hist: &History,
+    b: &mut Builder,
+) -> Result<Band, BillingError> {
+    let date = input.issue_date;
+    let lifeline = !r.lifeline.is_empty()
+        && input.phase == 1
+        && input.sanctioned_load_kw <= r.lifeline_max_load_kw
+        && units <= r.lifeline_max_kwh
+        && hist.max_recent(r.lifeline_history_months) <= r.lifeline_max_kwh;
+    let protected = !lifeline
+        && !r.protected.is_empty()
+        && units <= r.protected_max_kwh
+        && hist.all_at_most(r.protected_history_months, r.protected_max_kwh);
+    let (band, slabs, pricing) = if lifeline {
+        (Band::Lifeline, &r.lifeline, SlabPricing::SingleSlab)
+    } else if protected {
+        (Band::Protected, &r.protected, SlabPricing::OnePreviousSlab)
+    } else {
+        (Band::Unprotected, &r.unprotected, r.unprotected_pricing)
+    };
+    // The slab reached; 0 units sit in the first slab.
+    let probe = units.max(1);
+    let k = slabs
+        .iter()
+        .position(|s| s.to.is_none_or(|to| probe <= to))
+        .ok_or_else(|| {
+            not_public(
+                t,
+                book,
+                date,
+                format!("{units} kWh is beyond the last {} slab", band.as_str()),
+            )
+        })?;
+    let slab = &slabs[k];
+    let rate = slab
+        .rate
+        .ok_or_else(|| not_public(t, book, date, slab_desc(band, slab)))?;
+    let c = t.confirmed;
+    let units_d = Decimal::from(units);
+    let src = &t.source;
+    match pricing {
+        SlabPricing::SingleSlab => {
+            let rule = if band == Band::Lifeline {
+                R_LIFELINE.pick(c)
+            } else {
+                R_UNPROT_SINGLE.pick(c)
+            };
+            b.push(
+                base::ENERGY,
+                "energy",
+                units_d,
+                rate,
+                units_d * rate,
+                rule,
+                src,
+            );
+        }
+        SlabPricing::OnePreviousSlab if k == 0 => {
+            let rule = if band == Band::Protected {
+                R_PROTECTED_ONE.pick(c)
+            } else {
+                R_FIRST.pick(c)
+            };
+            b.push(
+                base::ENERGY,
+                "energy",
+                units_d,
+                rate,
+                units_d * rate,
+                rule,
+                src,
+            );
+        }
+        SlabPricing::OnePreviousSlab => {
+            let prev = &slabs[k - 1];
+            let prev_rate = prev
+                .rate
+                .ok_or_else(|| not_public(t, book, date, slab_desc(band, prev)))?;
+            // A slab before another is always closed (validated at load).
+            let upper = prev.to.unwrap_or(units).min(units);
+            let upper_d = Decimal::from(upper);
+            let rest_d = Decimal::from(units - upper);
+            let (r1, r2) = if band == Band::Protected {
+                (R_PROTECTED_PREV.pick(c), R_PROTECTED_REST.pick(c))
+            } else {
+                (R_PREV.pick(c), R_REST.pick(c))
+            };
+            b.push(
+                base::ENERGY,
+                "energy",
+                upper_d,
+                prev_rate,
+                upper_d * prev_rate,
+                r1,
+                src,
+            );
+            b.push(base::ENERGY, "energy", rest_d, rate, rest_d * rate, r2, src);
+        }
+    }
+    match slab.fixed {
+        Some(f) => {
+            let (qty, rule) = match r.fixed_basis {
+                FixedBasis::PerConsumer => (Decimal::ONE, R_FIXED_CONSUMER.pick(c)),
+                _ => (input.sanctioned_load_kw, R_FIXED_SL.pick(c)),
+            };
+            b.push(base::FIXED, "fixed", qty, f, qty * f, rule, src);
+        }
+        None => {
+            let min = if input.phase == 1 {
+                r.min_1ph
+            } else {
+                r.min_3ph
+            };
+            if let Some(m) = min {
+                let energy = b.acc.sum(base::ENERGY);
+                if energy < m {
+                    b.push(
+                        base::MINIMUM_CHARGE,
+                        "minimum_charge",
+                        Decimal::ONE,
+                        m,
+                        m - energy,
+                        R_MINIMUM.pick(c),
+                        src,
+                    );
+                }
+            }
+        }
+    }
+    Ok(band)
+}
+
+/// Fixed line of a TOU / flat tariff; returns the billing demand used (0 if not demand-based).
+#[allow(clippy::too_many_arguments)]
+fn push_fixed(
+    b: &mut Builder,
+    fixed: Option<Decimal>,
+    basis: FixedBasis,
+    share: Decimal,
+    input: &BillInput,
+    confirmed: bool,
+    src: &Arc<str>,
+) -> Decimal {
+    let Some(f) = fixed else {
+        return Decimal::ZERO;
+    };
+    match basis {
+        FixedBasis::PerKwBillingDemand => {
+            let demand = (share * input.sanctioned_load_kw).max(input.mdi_kw);
+            b.push(
+                base::FIXED,
+                "fixed",
+                demand,
+                f,
+                demand * f,
+                R_FIXED_DEMAND.pick(confirmed),
+                src,
+            );
+            demand
+        }
+        FixedBasis::PerKwSanctioned => {
+            let q = input.sanctioned_load_kw;
+            b.push(
+                base::FIXED,
+                "fixed",
+                q,
+                f,
+                q * f,
+                R_FIXED_SANCTIONED.pick(confirmed),
+                src,
+            );
+            Decimal::ZERO
+        }
+        FixedBasis::PerConsumer => {
+            b.push(
+                base::FIXED,
+                "fixed",
+                Decimal::ONE,
+                f,
+                f,
+                R_FIXED_CONSUMER.pick(confirmed),
+                src,
+            );
+            Decimal::ZERO
+        }
+        FixedBasis::None => Decimal::ZERO,
+    }
+}
+
+/// The ED entry for (province, category) on `date`: latest start first, then the most
+/// specific match (`*` is the wildcard). `Ok(None)` when no ED data is loaded at all.
+fn ed_entry<'b>(
+    book: &'b TariffBook,
+    province: &str,
+    category: &str,
+    date: NaiveDate,
+) -> Result<Option<&'b Ed>, BillingError> {
+    if book.ed.is_empty() {
+        return Ok(None);
+    }
+    let mut best: Option<(&Ed, NaiveDate, u8)> = None;
+    for e in &book.ed {
+        let pm = &*e.province == province;
+        let cm = &*e.category == category;
+        if !(pm || &*e.province == "*") || !(cm || &*e.category == "*") {
+            continue;
+        }
+        if !crate::tariff::in_force(e.from, e.to, date) {
+            continue;
+        }
+        let spec = u8::from(pm) * 2 + u8::from(cm);
+        if best.is_none_or(|(_, f, s)| (e.from, spec) > (f, s)) {
+            best = Some((e, e.from, spec));
+        }
+    }
+    match best {
+        None => Err(BillingError::RateUnknown {
+            what: format!("ED rate for {province}/{category}"),
+            date,
+        }),
+        Some((e, _, _)) if e.fraction.is_none() => Err(BillingError::RateUnknown {
+            what: format!("ED rate for {province}/{category} (listed as not public)"),
+            date,
+        }),
+        Some((e, _, _)) => Ok(Some(e)),
+    }
+}
+
+/// Computes one bill. Pure: same book and input give the same bill.
+pub fn compute_bill(book: &TariffBook, input: &BillInput) -> Result<Bill, BillingError> {
+    validate(input)?;
+    let date = input.issue_date;
+    let cycle = input.cycle;
+    let t = book.resolve(input.tariff, date)?;
+    let hist = History::new(input.history, cycle)?;
+    let units = input.units_offpeak_kwh + input.units_peak_kwh;
+    let units_d = Decimal::from(units);
+    let category: &str = &t.category;
+    let mut b = Builder {
+        lines: Vec::with_capacity(14),
+        acc: Acc::default(),
+        versions: String::with_capacity(160),
+    };
+    b.version(&t.source);
+
+    // 2-3. band, energy, fixed / minimum
+    let (band, billing_demand_kw) = match &t.kind {
+        TariffKind::Missing => {
+            return Err(not_public(
+                t,
+                book,
+                date,
+                "category listed with missing = true".into(),
+            ))
+        }
+        TariffKind::Residential(r) => {
+            if input.units_peak_kwh != 0 {
+                return Err(bad(
+                    "units_peak_kwh",
+                    format!("must be 0 for non-TOU tariff {}", t.code),
+                ));
+            }
+            (
+                price_residential(book, t, r, input, units, &hist, &mut b)?,
+                Decimal::ZERO,
+            )
+        }
+        TariffKind::Tou(tou) => {
+            let c = t.confirmed;
+            let pk = Decimal::from(input.units_peak_kwh);
+            let op = Decimal::from(input.units_offpeak_kwh);
+            b.push(
+                base::ENERGY,
+                "energy",
+                pk,
+                tou.peak,
+                pk * tou.peak,
+                R_TOU_PEAK.pick(c),
+                &t.source,
+            );
+            b.push(
+                base::ENERGY,
+                "energy",
+                op,
+                tou.offpeak,
+                op * tou.offpeak,
+                R_TOU_OFFPEAK.pick(c),
+                &t.source,
+            );
+            let d = push_fixed(
+                &mut b,
+                tou.fixed,
+                tou.fixed_basis,
+                tou.demand_share,
+                input,
+                c,
+                &t.source,
+            );
+            (Band::Tou, d)
+        }
+        TariffKind::Flat(f) => {
+            if input.units_peak_kwh != 0 {
+                return Err(bad(
+                    "units_peak_kwh",
+                    format!("must be 0 for non-TOU tariff {}", t.code),
+                ));
+            }
+            let c = t.confirmed;
+            b.push(
+                base::ENERGY,
+                "energy",
+                units_d,
+                f.rate,
+                units_d * f.rate,
+                R_FLAT.pick(c),
+                &t.source,
+            );
+            let d = push_fixed(
+                &mut b,
+                f.fixed,
+                f.fixed_basis,
+                f.demand_share,
+                input,
+                c,
+                &t.source,
+            );
+            (Band::Flat, d)
+        }
+    };
+
+    // 4. FC surcharge, QTA, NJ surcharge on current units
+    if !book.fc.is_empty() {
+        let e = latest(&book.fc, date, |e| (e.from, e.to), |_| true).ok_or_else(|| {
+            BillingError::RateUnknown {
+                what: "FC surcharge".into(),
+                date,
+            }
+        })?;
+        b.version(&e.ver);
+        if !e.exempt.covers(band, category) && !e.rate.is_zero() {
+            b.push(
+                base::FC_SURCHARGE,
+                "fc_surcharge",
+                units_d,
+                e.rate,
+                units_d * e.rate,
+                R_FC.pick(e.confirmed),
+                &e.label,
+            );
+        }
+    }
+    for q in book.qta_for(cycle) {
+        let Some(rate) = q.rate else {
+            return Err(BillingError::RateUnknown {
+                what: format!(
+                    "QTA {} for bill month {cycle} (listed as not public)",
+                    q.quarter
+                ),
+                date: cycle.first_day(),
+            });
+        };
+        b.version(&q.ver);
+        if !q.exempt.covers(band, category) {
+            b.push(
+                base::QTA,
+                "qta",
+                units_d,
+                rate,
+                units_d * rate,
+                R_QTA.pick(q.confirmed),
+                &q.label,
+            );
+        }
+    }
+    if !book.nj.is_empty() {
+        let e = latest(&book.nj, date, |e| (e.from, e.to), |_| true).ok_or_else(|| {
+            BillingError::RateUnknown {
+                what: "NJ surcharge".into(),
+                date,
+            }
+        })?;
+        b.version(&e.ver);
+        if !e.exempt.covers(band, category) && !e.rate.is_zero() {
+            b.push(
+                base::NJ_SURCHARGE,
+                "nj_surcharge",
+                units_d,
+                e.rate,
+                units_d * e.rate,
+                R_NJ.pick(e.confirmed),
+                &e.label,
+            );
+        }
+    }
+
+    // 5. ED
+    let ed = ed_entry(book, input.province, category, date)?;
+    let ed_fraction = ed.and_then(|e| e.fraction).unwrap_or(Decimal::ZERO);
+    if let Some(e) = ed {
+        b.version(&e.ver);
+        if !ed_fraction.is_zero() {
+            let base_rs = b.acc.sum(e.base);
+            b.push(
+                base::ED,
+                "ed",
+                base_rs,
+                ed_fraction,
+                base_rs * ed_fraction,
+                R_ED.pick(e.confirmed),
+                &e.label,
+            );
+        }
+    }
+
+    // 6. GST
+    if !book.gst.is_empty() {
+        let g = latest(&book.gst, date, |g| (g.from, g.to), |_| true).ok_or_else(|| {
+            BillingError::RateUnknown {
+                what: "GST rate".into(),
+                date,
+            }
+        })?;
+        b.version(&g.ver);
+        if !g.fraction.is_zero() {
+            let base_rs = b.acc.sum(g.base);
+            let rule = if g.base & base::FIXED != 0 {
+                R_GST_WITH_FIXED
+            } else {
+                R_GST
+            };
+            b.push(
+                0,
+                "gst",
+                base_rs,
+                g.fraction,
+                base_rs * g.fraction,
+                rule,
+                &g.label,
+            );
+        }
+    }
+
+    // 7. PTV fee (a category without an entry pays none)
+    if let Some(p) = latest(
+        &book.ptv,
+        date,
+        |p| (p.from, p.to),
+        |p| &*p.category == category,
+    ) {
+        b.version(&p.ver);
+        if !p.amount.is_zero() && !p.exempt.covers(band, category) {
+            b.push(
+                base::TV_FEE,
+                "tv_fee",
+                Decimal::ONE,
+                p.amount,
+                p.amount,
+                R_TV,
+                &p.label,
+            );
+        }
+    }
+
+    // 8. current bill
+    let current_bill_rs = round_rupee(b.lines.iter().map(|l| l.amount_rs).sum());
+    let lps_base_acc = std::mem::take(&mut b.acc);
+
+    // 9. FPA block, one per FPA month carried by this bill month
+    let mut fpa_sum = Decimal::ZERO;
+    for f in book.fpa_for(cycle) {
+        let Some(rate) = f.rate else {
+            return Err(BillingError::RateUnknown {
+                what: format!(
+                    "FPA for fuel month {} carried by bill month {cycle} (listed as not public)",
+                    f.fuel_month
+                ),
+                date: f.fuel_month.first_day(),
+            });
+        };
+        b.version(&f.ver);
+        if f.exempt.covers(band, category) {
+            continue;
+        }
+        let (ref_units, rule) = match hist.get(f.fuel_month) {
+            Some(u) => (Decimal::from(u), R_FPA.pick(f.confirmed)),
+            None => (Decimal::ZERO, R_FPA_NO_HISTORY.pick(f.confirmed)),
+        };
+        let fpa = ref_units * rate;
+        fpa_sum += round_paisa(fpa);
+        b.push(0, "fpa", ref_units, rate, fpa, rule, &f.label);
+        let mut ed_on_fpa = Decimal::ZERO;
+        if let Some(e) = ed {
+            if !ed_fraction.is_zero() {
+                ed_on_fpa = fpa * ed_fraction;
+                fpa_sum += round_paisa(ed_on_fpa);
+                b.push(
+                    0,
+                    "ed_on_fpa",
+                    fpa,
+                    ed_fraction,
+                    ed_on_fpa,
+                    R_ED_FPA.pick(e.confirmed),
+                    &e.label,
+                );
+            }
+        }
+        if !book.gst.is_empty() {
+            let ref_date = f.fuel_month.first_day();
+            let g = latest(&book.gst, ref_date, |g| (g.from, g.to), |_| true).ok_or_else(|| {
+                BillingError::RateUnknown {
+                    what: format!("GST rate for FPA reference month {}", f.fuel_month),
+                    date: ref_date,
+                }
+            })?;
+            if !g.fraction.is_zero() {
+                let base_rs = fpa + ed_on_fpa;
+                let amount = round_rupee(base_rs * g.fraction);
+                fpa_sum += amount;
+                b.lines.push(BillLine {
+                    line: "gst_on_fpa",
+                    quantity: base_rs,
+                    rate: g.fraction,
+                    amount_rs: amount,
+                    rule: R_GST_FPA.pick(g.confirmed),
+                    source: Arc::clone(&g.label),
+                });
+            }
+        }
+    }
+    let total_fpa_rs = round_rupee(fpa_sum);
+    let payable_within_due_rs = input.arrears_rs + current_bill_rs + total_fpa_rs;
+
+    // 10. due date and LPS
+    let terms = latest(&book.terms, date, |t| (t.from, t.to), |_| true).ok_or_else(|| {
+        BillingError::RateUnknown {
+            what: "due-date / LPS terms".into(),
+            date,
+        }
+    })?;
+    b.version(&terms.ver);
+    let due_date = shift_due(book, date, terms.due_days)?;
+    let mut lps_rs = Decimal::ZERO;
+    if payable_within_due_rs > Decimal::ZERO && !terms.lps_fraction.is_zero() {
+        let base_rs = lps_base_acc.sum(terms.lps_base);
+        let lps = round_rupee(base_rs * terms.lps_fraction);
+        if lps > Decimal::ZERO {
+            lps_rs = lps;
+            b.lines.push(BillLine {
+                line: "lps",
+                quantity: base_rs,
+                rate: terms.lps_fraction,
+                amount_rs: lps,
+                rule: R_LPS.pick(terms.confirmed),
+                source: Arc::clone(&terms.label),
+            });
+        }
+    }
+
+    Ok(Bill {
+        band: band.as_str().to_string(),
+        units_kwh: units,
+        billing_demand_kw,
+        lines: b.lines,
+        current_bill_rs,
+        total_fpa_rs,
+        arrears_rs: input.arrears_rs,
+        payable_within_due_rs,
+        lps_rs,
+        payable_after_due_rs: payable_within_due_rs + lps_rs,
+        due_date,
+        versions: b.versions,
+    })
+}
+
+/// The due date for a bill issued on `issue_date`: issue + due days from the terms in force,
+/// moved past Sundays and loaded holidays.
+pub fn due_date(book: &TariffBook, issue_date: NaiveDate) -> Result<NaiveDate, BillingError> {
+    let terms = latest(&book.terms, issue_date, |t| (t.from, t.to), |_| true).ok_or_else(|| {
+        BillingError::RateUnknown {
+            what: "due-date / LPS terms".into(),
+            date: issue_date,
+        }
+    })?;
+    shift_due(book, issue_date, terms.due_days)
+}
+
+fn shift_due(
+    book: &TariffBook,
+    issue_date: NaiveDate,
+    days: u32,
+) -> Result<NaiveDate, BillingError> {
+    let mut d = issue_date
+        .checked_add_days(Days::new(u64::from(days)))
+        .ok_or_else(|| bad("issue_date", "due date out of range"))?;
+    for _ in 0..MAX_DUE_SHIFT_DAYS {
+        if d.weekday() == Weekday::Sun || book.is_holiday(d) {
+            d = d
+                .succ_opt()
+                .ok_or_else(|| bad("issue_date", "due date out of range"))?;
+        } else {
+            break;
+        }
+    }
+    Ok(d)
+}

@@ -1,0 +1,67 @@
+//! The data files shipped with the crate (embedded with `include_str!`; the product never reads
+//! the filesystem) and their format.
+//!
+//! # Format (TOML; every number is a string parsed as an exact decimal)
+//!
+//! A file may mix any of these arrays of tables; unknown fields are errors.
+//!
+//! * `[[schedule]]` `id`, `sro`, `effective_from`, optional `effective_to`, `confirmed`
+//!   (default true), `source`, `note`; with `[[schedule.tariff]]` entries:
+//!   `code`, `category`, then either `missing = true` (rates not public: refused) or
+//!   `pricing = "residential" | "tou" | "flat"`:
+//!   * residential: `slabs = [{ band = "lifeline|protected|unprotected", from, to?, rate? |
+//!     missing = true, fixed? }]` (contiguous from 1 per band; the last unprotected slab
+//!     open-ended), `fixed_basis = "per_kw_sanctioned|per_consumer|none"`,
+//!     `unprotected_pricing = "single_slab|one_previous_slab"`, `minimum_charge_1ph/3ph`,
+//!     `lifeline_max_load_kw`, `lifeline_max_kwh`, `lifeline_history_months`,
+//!     `protected_max_kwh`, `protected_history_months`;
+//!   * tou: `peak`, `offpeak`, `fixed`, `fixed_basis`, `demand_share_of_sl` (billing demand =
+//!     max(share x SL, MDI));
+//!   * flat: `rate`, `fixed`, `fixed_basis`, `demand_share_of_sl`.
+//!
+//!   `confirmed = false` on a tariff marks a rate known only from news.
+//! * `[[fpa]]` `fuel_month`, `rate` (or `missing = true`), `sro`, `bill_months` (default
+//!   `[fuel_month + 2]`), `exempt_bands`, `exempt_categories`, `confirmed`.
+//! * `[[qta]]` `quarter` (label), `rate` (or `missing`), `sro`, `bill_months`, exemptions.
+//! * `[[fc_surcharge]]`, `[[nj_surcharge]]` dated `rate` per kWh, `source`, exemptions.
+//! * `[[ptv_fee]]` dated `amount` per bill per `category`.
+//! * `[[gst]]` dated `percent` and `base` (list of line names).
+//! * `[[ed]]` `province` / `category` (`*` = any), dated `percent` (or `missing`), `base`.
+//! * `[[terms]]` dated `due_days`, `lps_percent`, `lps_base`.
+//! * `[[holiday]]` `date`, `name`.
+//! * `[meta]` `title`, `source`, `note` (documentation only).
+
+/// Every shipped data file as `(file name, text)`, in load order.
+pub const BUILTIN_FILES: &[(&str, &str)] = &[
+    (
+        "historical-2019.toml",
+        include_str!("../data/historical-2019.toml"),
+    ),
+    (
+        "schedules-fy2025-26.toml",
+        include_str!("../data/schedules-fy2025-26.toml"),
+    ),
+    (
+        "sro-279-2026.toml",
+        include_str!("../data/sro-279-2026.toml"),
+    ),
+    (
+        "adjustments-2025.toml",
+        include_str!("../data/adjustments-2025.toml"),
+    ),
+    (
+        "adjustments-2026.toml",
+        include_str!("../data/adjustments-2026.toml"),
+    ),
+    ("taxes.toml", include_str!("../data/taxes.toml")),
+    ("terms.toml", include_str!("../data/terms.toml")),
+];
+
+/// The text of one shipped data file by name (e.g. `"sro-279-2026.toml"`), for building a
+/// book from a subset (tests, tariff-only calculations).
+pub fn file(name: &str) -> Option<&'static str> {
+    BUILTIN_FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}

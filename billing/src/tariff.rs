@@ -1,0 +1,641 @@
+//! The tariff book: every effective-dated rate the engine uses, compiled from TOML data.
+//!
+//! Nothing here is a rate constant: schedules (per tariff code, band and slab), FPA per fuel
+//! month, QTA per quarter, FC / NJ surcharge, PTV fee, GST, ED per province, LPS and due-date
+//! terms and holidays all come from TOML files (`billing/data/*.toml`, embedded; the format is
+//! described in [`crate::data`]). [`TariffBook::load_toml`] validates a whole file before it
+//! changes anything (all-or-nothing) and versions are append-only: a key already loaded
+//! (schedule id, FPA fuel month, QTA quarter, tax rate start date...) is refused as a
+//! duplicate rather than silently replaced.
+//!
+//! Resolution rules (used by [`crate::bill::compute_bill`]):
+//! * a tariff code resolves to the schedule **listing that code** with the latest
+//!   `effective_from <= date` whose `effective_to` (if any) is `>= date`. A newer schedule
+//!   supersedes an older one only for the codes it lists; list a code with `missing = true`
+//!   to withdraw it;
+//! * a code listed with `missing = true`, or a slab without a rate, makes the engine refuse
+//!   the bill with [`BillingError::RateNotPublic`] (never billed at zero);
+//! * for taxes/surcharges: a kind with **no entries at all** in the book is "not configured"
+//!   and produces no line (this is how tariff-only test books are built); a configured kind
+//!   with no entry in force on the date is an error.
+//!
+//! At load time each entry gets its `Arc<str>` source label and its lookup index, so the hot
+//! path only does a binary search by code and short scans over a few dated entries.
+
+mod load;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::error::BillingError;
+use crate::period::YearMonth;
+
+/// What one [`TariffBook::load_toml`] call added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadSummary {
+    /// Schedules added.
+    pub schedules: usize,
+    /// Tariff entries (codes x schedules) added.
+    pub tariffs: usize,
+    /// FPA fuel months added.
+    pub fpa_months: usize,
+    /// QTA quarters added.
+    pub qta_quarters: usize,
+    /// Tax / surcharge / fee entries added (GST, ED, FC, NJ, PTV).
+    pub tax_rates: usize,
+    /// Due-date / LPS terms added.
+    pub terms: usize,
+    /// Holidays added.
+    pub holidays: usize,
+}
+
+/// One flat row for the SQL `tariffs` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TariffRow {
+    /// Schedule id, e.g. `SRO-279(I)/2026`.
+    pub schedule_id: String,
+    /// The S.R.O. text.
+    pub sro: String,
+    /// First day in force.
+    pub effective_from: NaiveDate,
+    /// Last day in force, if known.
+    pub effective_to: Option<NaiveDate>,
+    /// Tariff code, e.g. `A-1a`.
+    pub tariff: String,
+    /// Category, e.g. `residential`.
+    pub category: String,
+    /// `lifeline|protected|unprotected|tou|flat|missing`.
+    pub band: String,
+    /// Slab lower bound (kWh), residential only.
+    pub slab_from_kwh: Option<i64>,
+    /// Slab upper bound (kWh), `None` = open-ended.
+    pub slab_to_kwh: Option<i64>,
+    /// Variable rate (non-TOU).
+    pub rate_rs_per_kwh: Option<Decimal>,
+    /// TOU peak rate.
+    pub peak_rs_per_kwh: Option<Decimal>,
+    /// TOU off-peak rate.
+    pub offpeak_rs_per_kwh: Option<Decimal>,
+    /// Fixed charge rate (per kW or per consumer, see `fixed_basis`).
+    pub fixed_rs: Option<Decimal>,
+    /// `per_kw_sanctioned|per_kw_billing_demand|per_consumer|none`.
+    pub fixed_basis: String,
+    /// False when the rate is reported only by news.
+    pub confirmed: bool,
+    /// True when the rate is not public: the engine refuses to bill it.
+    pub missing: bool,
+}
+
+/// Consumer band inside a tariff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Band {
+    /// A-1(a) lifeline.
+    Lifeline,
+    /// A-1(a) protected.
+    Protected,
+    /// A-1(a) unprotected.
+    Unprotected,
+    /// Any time-of-use tariff.
+    Tou,
+    /// Any flat-rate (non-TOU, non-slab) tariff.
+    Flat,
+}
+
+impl Band {
+    /// Name as printed in `Bill::band` and used in data files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Lifeline => "lifeline",
+            Band::Protected => "protected",
+            Band::Unprotected => "unprotected",
+            Band::Tou => "tou",
+            Band::Flat => "flat",
+        }
+    }
+
+    pub(crate) fn bit(self) -> u8 {
+        match self {
+            Band::Lifeline => 1,
+            Band::Protected => 2,
+            Band::Unprotected => 4,
+            Band::Tou => 8,
+            Band::Flat => 16,
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Band> {
+        Some(match s {
+            "lifeline" => Band::Lifeline,
+            "protected" => Band::Protected,
+            "unprotected" => Band::Unprotected,
+            "tou" => Band::Tou,
+            "flat" => Band::Flat,
+            _ => return None,
+        })
+    }
+}
+
+/// Bits naming the bill lines a tax / LPS base is summed over (data: `base = [...]`).
+pub(crate) mod base {
+    pub const ENERGY: u16 = 1;
+    pub const FIXED: u16 = 2;
+    pub const MINIMUM_CHARGE: u16 = 4;
+    pub const FC_SURCHARGE: u16 = 8;
+    pub const QTA: u16 = 16;
+    pub const ED: u16 = 32;
+    pub const NJ_SURCHARGE: u16 = 64;
+    pub const TV_FEE: u16 = 128;
+
+    pub fn parse(name: &str) -> Option<u16> {
+        Some(match name {
+            "energy" => ENERGY,
+            "fixed" => FIXED,
+            "minimum_charge" => MINIMUM_CHARGE,
+            "fc_surcharge" => FC_SURCHARGE,
+            "qta" => QTA,
+            "ed" => ED,
+            "nj_surcharge" => NJ_SURCHARGE,
+            "tv_fee" => TV_FEE,
+            _ => return None,
+        })
+    }
+}
+
+/// How the fixed charge quantity is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FixedBasis {
+    PerKwSanctioned,
+    PerKwBillingDemand,
+    PerConsumer,
+    None,
+}
+
+impl FixedBasis {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            FixedBasis::PerKwSanctioned => "per_kw_sanctioned",
+            FixedBasis::PerKwBillingDemand => "per_kw_billing_demand",
+            FixedBasis::PerConsumer => "per_consumer",
+            FixedBasis::None => "none",
+        }
+    }
+}
+
+/// How a slab band prices its units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SlabPricing {
+    /// Every unit at the rate of the slab the total falls in (lifeline; unprotected since 2022).
+    SingleSlab,
+    /// Units up to the previous slab's upper bound at the previous slab's rate, the rest at the
+    /// rate of the slab reached (protected; everyone before 2022).
+    OnePreviousSlab,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Schedule {
+    pub id: Box<str>,
+    pub sro: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Slab {
+    pub from: u64,
+    /// `None` = open-ended (last slab only).
+    pub to: Option<u64>,
+    /// `None` = not public.
+    pub rate: Option<Decimal>,
+    pub fixed: Option<Decimal>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Residential {
+    pub lifeline: Vec<Slab>,
+    pub protected: Vec<Slab>,
+    pub unprotected: Vec<Slab>,
+    pub unprotected_pricing: SlabPricing,
+    pub fixed_basis: FixedBasis,
+    pub min_1ph: Option<Decimal>,
+    pub min_3ph: Option<Decimal>,
+    pub lifeline_max_load_kw: Decimal,
+    pub lifeline_max_kwh: u64,
+    pub lifeline_history_months: u32,
+    pub protected_max_kwh: u64,
+    pub protected_history_months: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Tou {
+    pub peak: Decimal,
+    pub offpeak: Decimal,
+    pub fixed: Option<Decimal>,
+    pub fixed_basis: FixedBasis,
+    pub demand_share: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Flat {
+    pub rate: Decimal,
+    pub fixed: Option<Decimal>,
+    pub fixed_basis: FixedBasis,
+    pub demand_share: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum TariffKind {
+    Missing,
+    Residential(Box<Residential>),
+    Tou(Tou),
+    Flat(Flat),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Tariff {
+    pub schedule: usize,
+    pub code: Box<str>,
+    pub category: Box<str>,
+    pub confirmed: bool,
+    /// `SRO-279(I)/2026@2026-02-12` (+ ` UNCONFIRMED`), shared by every line of this tariff.
+    pub source: Arc<str>,
+    pub kind: TariffKind,
+}
+
+/// Exemptions of an adjustment / surcharge: band bits and category names.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Exempt {
+    pub bands: u8,
+    pub categories: Vec<Box<str>>,
+}
+
+impl Exempt {
+    pub(crate) fn covers(&self, band: Band, category: &str) -> bool {
+        self.bands & band.bit() != 0 || self.categories.iter().any(|c| &**c == category)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Fpa {
+    /// Short tag for `Bill::versions`.
+    pub ver: Box<str>,
+    pub fuel_month: YearMonth,
+    /// `None` = decision exists but its value is not public: refuse to bill.
+    pub rate: Option<Decimal>,
+    pub exempt: Exempt,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Qta {
+    /// Short tag for `Bill::versions`.
+    pub ver: Box<str>,
+    pub quarter: Box<str>,
+    pub rate: Option<Decimal>,
+    pub exempt: Exempt,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PerUnit {
+    /// Short tag for `Bill::versions`.
+    pub ver: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub rate: Decimal,
+    pub exempt: Exempt,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Ptv {
+    /// Short tag for `Bill::versions`.
+    pub ver: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub category: Box<str>,
+    pub amount: Decimal,
+    pub exempt: Exempt,
+    pub label: Arc<str>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Gst {
+    /// Short tag for `Bill::versions`.
+    pub ver: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub fraction: Decimal,
+    pub base: u16,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Ed {
+    /// Short tag for `Bill::versions`.
+    pub ver: Box<str>,
+    /// Province or `*`.
+    pub province: Box<str>,
+    /// Category or `*`.
+    pub category: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    /// `None` = not public: refuse to bill.
+    pub fraction: Option<Decimal>,
+    pub base: u16,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Terms {
+    /// Short tag for `Bill::versions`.
+    pub ver: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub due_days: u32,
+    pub lps_fraction: Decimal,
+    pub lps_base: u16,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
+/// All loaded tariff data, indexed for billing.
+#[derive(Debug, Clone, Default)]
+pub struct TariffBook {
+    pub(crate) schedules: Vec<Schedule>,
+    pub(crate) tariffs: Vec<Tariff>,
+    /// Sorted by code; each list of tariff indexes sorted by schedule start, newest first.
+    codes: Vec<(Box<str>, Vec<usize>)>,
+    pub(crate) fpa: Vec<Fpa>,
+    /// (bill month index, fpa index), sorted.
+    fpa_by_bill: Vec<(i64, usize)>,
+    pub(crate) qta: Vec<Qta>,
+    qta_by_bill: Vec<(i64, usize)>,
+    pub(crate) fc: Vec<PerUnit>,
+    pub(crate) nj: Vec<PerUnit>,
+    pub(crate) ptv: Vec<Ptv>,
+    pub(crate) gst: Vec<Gst>,
+    pub(crate) ed: Vec<Ed>,
+    pub(crate) terms: Vec<Terms>,
+    /// Sorted.
+    pub(crate) holidays: Vec<NaiveDate>,
+}
+
+/// Is `date` inside `[from, to]`?
+#[inline]
+pub(crate) fn in_force(from: NaiveDate, to: Option<NaiveDate>, date: NaiveDate) -> bool {
+    from <= date && to.is_none_or(|t| date <= t)
+}
+
+/// Of the entries in force on `date` that pass `keep`, the one with the latest start.
+#[inline]
+pub(crate) fn latest<T>(
+    items: &[T],
+    date: NaiveDate,
+    span: impl Fn(&T) -> (NaiveDate, Option<NaiveDate>),
+    keep: impl Fn(&T) -> bool,
+) -> Option<&T> {
+    let mut best: Option<(&T, NaiveDate)> = None;
+    for it in items {
+        let (from, to) = span(it);
+        if in_force(from, to, date) && keep(it) && best.is_none_or(|(_, f)| from > f) {
+            best = Some((it, from));
+        }
+    }
+    best.map(|(it, _)| it)
+}
+
+impl TariffBook {
+    /// A book with every data file shipped in `billing/data/` (embedded at compile time).
+    pub fn builtin() -> Result<TariffBook, BillingError> {
+        let mut book = TariffBook::empty();
+        for (name, text) in crate::data::BUILTIN_FILES {
+            book.load_toml(text).map_err(|e| match e {
+                BillingError::DataParse(m) => BillingError::DataParse(format!("{name}: {m}")),
+                other => other,
+            })?;
+        }
+        Ok(book)
+    }
+
+    /// A book with nothing loaded.
+    pub fn empty() -> TariffBook {
+        TariffBook::default()
+    }
+
+    /// Loads one TOML data file (schedules, FPA months, QTA quarters, taxes, terms, holidays in
+    /// any mix). The whole file is validated against itself and against what is already loaded
+    /// before anything is applied: on error the book is unchanged.
+    pub fn load_toml(&mut self, text: &str) -> Result<LoadSummary, BillingError> {
+        let staged = load::stage(self, text)?;
+        Ok(self.apply(staged))
+    }
+
+    fn apply(&mut self, s: load::Staged) -> LoadSummary {
+        let base = self.schedules.len();
+        let summary = LoadSummary {
+            schedules: s.schedules.len(),
+            tariffs: s.tariffs.len(),
+            fpa_months: s.fpa.len(),
+            qta_quarters: s.qta.len(),
+            tax_rates: s.fc.len() + s.nj.len() + s.ptv.len() + s.gst.len() + s.ed.len(),
+            terms: s.terms.len(),
+            holidays: s.holidays.len(),
+        };
+        self.schedules.extend(s.schedules);
+        self.tariffs.extend(s.tariffs.into_iter().map(|mut t| {
+            t.schedule += base;
+            t
+        }));
+        let fpa_base = self.fpa.len();
+        self.fpa.extend(s.fpa);
+        self.fpa_by_bill
+            .extend(s.fpa_bill.into_iter().map(|(m, i)| (m, i + fpa_base)));
+        let qta_base = self.qta.len();
+        self.qta.extend(s.qta);
+        self.qta_by_bill
+            .extend(s.qta_bill.into_iter().map(|(m, i)| (m, i + qta_base)));
+        self.fc.extend(s.fc);
+        self.nj.extend(s.nj);
+        self.ptv.extend(s.ptv);
+        self.gst.extend(s.gst);
+        self.ed.extend(s.ed);
+        self.terms.extend(s.terms);
+        self.holidays.extend(s.holidays);
+        self.reindex();
+        summary
+    }
+
+    fn reindex(&mut self) {
+        let mut codes: Vec<(Box<str>, Vec<usize>)> = Vec::new();
+        for (i, t) in self.tariffs.iter().enumerate() {
+            match codes.binary_search_by(|(c, _)| (**c).cmp(&*t.code)) {
+                Ok(pos) => codes[pos].1.push(i),
+                Err(pos) => codes.insert(pos, (t.code.clone(), vec![i])),
+            }
+        }
+        for (_, list) in &mut codes {
+            list.sort_by(|a, b| {
+                let fa = self.schedules[self.tariffs[*a].schedule].from;
+                let fb = self.schedules[self.tariffs[*b].schedule].from;
+                fb.cmp(&fa)
+            });
+        }
+        self.codes = codes;
+        self.fpa_by_bill.sort_unstable();
+        self.qta_by_bill.sort_unstable();
+        self.holidays.sort_unstable();
+    }
+
+    /// Flat rows for the SQL `tariffs` table (one per slab / TOU / flat / missing entry).
+    pub fn rows(&self) -> Vec<TariffRow> {
+        let mut out = Vec::new();
+        for t in &self.tariffs {
+            let s = &self.schedules[t.schedule];
+            let row = |band: &str, basis: FixedBasis| TariffRow {
+                schedule_id: s.id.to_string(),
+                sro: s.sro.to_string(),
+                effective_from: s.from,
+                effective_to: s.to,
+                tariff: t.code.to_string(),
+                category: t.category.to_string(),
+                band: band.to_string(),
+                slab_from_kwh: None,
+                slab_to_kwh: None,
+                rate_rs_per_kwh: None,
+                peak_rs_per_kwh: None,
+                offpeak_rs_per_kwh: None,
+                fixed_rs: None,
+                fixed_basis: basis.as_str().to_string(),
+                confirmed: t.confirmed,
+                missing: false,
+            };
+            match &t.kind {
+                TariffKind::Missing => out.push(TariffRow {
+                    missing: true,
+                    ..row("missing", FixedBasis::None)
+                }),
+                TariffKind::Residential(r) => {
+                    for (band, slabs) in [
+                        (Band::Lifeline, &r.lifeline),
+                        (Band::Protected, &r.protected),
+                        (Band::Unprotected, &r.unprotected),
+                    ] {
+                        for sl in slabs.iter() {
+                            out.push(TariffRow {
+                                slab_from_kwh: i64::try_from(sl.from).ok(),
+                                slab_to_kwh: sl.to.and_then(|v| i64::try_from(v).ok()),
+                                rate_rs_per_kwh: sl.rate,
+                                fixed_rs: sl.fixed,
+                                missing: sl.rate.is_none(),
+                                ..row(band.as_str(), r.fixed_basis)
+                            });
+                        }
+                    }
+                }
+                TariffKind::Tou(tou) => out.push(TariffRow {
+                    peak_rs_per_kwh: Some(tou.peak),
+                    offpeak_rs_per_kwh: Some(tou.offpeak),
+                    fixed_rs: tou.fixed,
+                    ..row("tou", tou.fixed_basis)
+                }),
+                TariffKind::Flat(f) => out.push(TariffRow {
+                    rate_rs_per_kwh: Some(f.rate),
+                    fixed_rs: f.fixed,
+                    ..row("flat", f.fixed_basis)
+                }),
+            }
+        }
+        out
+    }
+
+    /// Category of a tariff code (`A-1a` -> `residential`), from the loaded schedules.
+    pub fn category_of(&self, tariff_code: &str) -> Option<&str> {
+        let pos = self
+            .codes
+            .binary_search_by(|(c, _)| (**c).cmp(tariff_code))
+            .ok()?;
+        let first = *self.codes[pos].1.first()?;
+        Some(&self.tariffs[first].category)
+    }
+
+    /// Every tariff code known to any loaded schedule, sorted.
+    pub fn tariff_codes(&self) -> Vec<&str> {
+        self.codes.iter().map(|(c, _)| &**c).collect()
+    }
+
+    /// Ids of the loaded schedules, in load order.
+    pub fn schedule_ids(&self) -> Vec<&str> {
+        self.schedules.iter().map(|s| &*s.id).collect()
+    }
+
+    /// The id of the schedule that prices `tariff_code` on `date`.
+    pub fn schedule_in_force(
+        &self,
+        tariff_code: &str,
+        date: NaiveDate,
+    ) -> Result<&str, BillingError> {
+        let t = self.resolve(tariff_code, date)?;
+        Ok(&self.schedules[t.schedule].id)
+    }
+
+    /// The tariff entry pricing `code` on `date`; refuses codes marked missing.
+    pub(crate) fn resolve(&self, code: &str, date: NaiveDate) -> Result<&Tariff, BillingError> {
+        let pos = self
+            .codes
+            .binary_search_by(|(c, _)| (**c).cmp(code))
+            .map_err(|_| BillingError::UnknownTariff {
+                tariff: code.to_string(),
+            })?;
+        for &i in &self.codes[pos].1 {
+            let t = &self.tariffs[i];
+            let s = &self.schedules[t.schedule];
+            if in_force(s.from, s.to, date) {
+                if let TariffKind::Missing = t.kind {
+                    return Err(BillingError::RateNotPublic {
+                        tariff: code.to_string(),
+                        category: t.category.to_string(),
+                        date,
+                        schedule: s.id.to_string(),
+                        detail: "category listed with missing = true".to_string(),
+                    });
+                }
+                return Ok(t);
+            }
+        }
+        Err(BillingError::NoSchedule {
+            tariff: code.to_string(),
+            date,
+        })
+    }
+
+    /// FPA entries carried by bill month `cycle`.
+    pub(crate) fn fpa_for(&self, cycle: YearMonth) -> impl Iterator<Item = &Fpa> {
+        let key = cycle.index();
+        let start = self.fpa_by_bill.partition_point(|(m, _)| *m < key);
+        self.fpa_by_bill[start..]
+            .iter()
+            .take_while(move |(m, _)| *m == key)
+            .map(|(_, i)| &self.fpa[*i])
+    }
+
+    /// QTA entries carried by bill month `cycle`.
+    pub(crate) fn qta_for(&self, cycle: YearMonth) -> impl Iterator<Item = &Qta> {
+        let key = cycle.index();
+        let start = self.qta_by_bill.partition_point(|(m, _)| *m < key);
+        self.qta_by_bill[start..]
+            .iter()
+            .take_while(move |(m, _)| *m == key)
+            .map(|(_, i)| &self.qta[*i])
+    }
+
+    pub(crate) fn is_holiday(&self, date: NaiveDate) -> bool {
+        self.holidays.binary_search(&date).is_ok()
+    }
+}

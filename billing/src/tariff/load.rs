@@ -1,0 +1,1068 @@
+//! TOML schema (serde) and its compilation into the book's indexed form.
+//!
+//! Every number in a data file is a **string** (`rate = "3.95"`) parsed as an exact decimal;
+//! a TOML float is a schema error, so no float ever enters the crate. Unknown fields are
+//! errors (typos must not silently drop a rate).
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::{
+    base, Band, Ed, Exempt, FixedBasis, Flat, Fpa, Gst, PerUnit, Ptv, Qta, Residential, Schedule,
+    Slab, SlabPricing, Tariff, TariffBook, TariffKind, Terms, Tou,
+};
+use crate::error::BillingError;
+use crate::period::YearMonth;
+
+/// Largest |rate| in Rs/kWh accepted from data.
+const MAX_RATE_RS_PER_KWH: i64 = 1_000;
+/// Largest fixed charge / fee / minimum charge in Rs accepted from data.
+const MAX_FIXED_RS: i64 = 1_000_000;
+/// Largest due-date offset in days.
+const MAX_DUE_DAYS: u32 = 60;
+/// Largest slab bound in kWh.
+const MAX_SLAB_KWH: u64 = 1_000_000_000;
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    meta: Option<RawMeta>,
+    #[serde(default)]
+    schedule: Vec<RawSchedule>,
+    #[serde(default)]
+    fpa: Vec<RawFpa>,
+    #[serde(default)]
+    qta: Vec<RawQta>,
+    #[serde(default)]
+    fc_surcharge: Vec<RawPerUnit>,
+    #[serde(default)]
+    nj_surcharge: Vec<RawPerUnit>,
+    #[serde(default)]
+    ptv_fee: Vec<RawPtv>,
+    #[serde(default)]
+    gst: Vec<RawGst>,
+    #[serde(default)]
+    ed: Vec<RawEd>,
+    #[serde(default)]
+    terms: Vec<RawTerms>,
+    #[serde(default)]
+    holiday: Vec<RawHoliday>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // documentation fields, kept for the reader of the file
+struct RawMeta {
+    title: String,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    id: String,
+    sro: String,
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    source: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+    #[serde(default)]
+    tariff: Vec<RawTariff>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTariff {
+    code: String,
+    category: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+    #[serde(default)]
+    missing: bool,
+    #[serde(default)]
+    confirmed: Option<bool>,
+    #[serde(default)]
+    pricing: Option<String>,
+    #[serde(default)]
+    slabs: Vec<RawSlab>,
+    #[serde(default)]
+    unprotected_pricing: Option<String>,
+    #[serde(default)]
+    minimum_charge_1ph: Option<String>,
+    #[serde(default)]
+    minimum_charge_3ph: Option<String>,
+    #[serde(default)]
+    lifeline_max_load_kw: Option<String>,
+    #[serde(default)]
+    lifeline_max_kwh: Option<u64>,
+    #[serde(default)]
+    lifeline_history_months: Option<u32>,
+    #[serde(default)]
+    protected_max_kwh: Option<u64>,
+    #[serde(default)]
+    protected_history_months: Option<u32>,
+    #[serde(default)]
+    rate: Option<String>,
+    #[serde(default)]
+    peak: Option<String>,
+    #[serde(default)]
+    offpeak: Option<String>,
+    #[serde(default)]
+    fixed: Option<String>,
+    #[serde(default)]
+    fixed_basis: Option<String>,
+    #[serde(default)]
+    demand_share_of_sl: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSlab {
+    band: String,
+    from: u64,
+    #[serde(default)]
+    to: Option<u64>,
+    #[serde(default)]
+    rate: Option<String>,
+    #[serde(default)]
+    fixed: Option<String>,
+    #[serde(default)]
+    missing: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFpa {
+    fuel_month: String,
+    #[serde(default)]
+    rate: Option<String>,
+    sro: String,
+    #[serde(default)]
+    bill_months: Option<Vec<String>>,
+    #[serde(default)]
+    exempt_bands: Vec<String>,
+    #[serde(default)]
+    exempt_categories: Vec<String>,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    missing: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQta {
+    quarter: String,
+    #[serde(default)]
+    rate: Option<String>,
+    sro: String,
+    bill_months: Vec<String>,
+    #[serde(default)]
+    exempt_bands: Vec<String>,
+    #[serde(default)]
+    exempt_categories: Vec<String>,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    missing: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPerUnit {
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    rate: String,
+    source: String,
+    #[serde(default)]
+    exempt_bands: Vec<String>,
+    #[serde(default)]
+    exempt_categories: Vec<String>,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPtv {
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    category: String,
+    amount: String,
+    source: String,
+    #[serde(default)]
+    exempt_bands: Vec<String>,
+    #[serde(default = "yes")]
+    #[allow(dead_code)]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGst {
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    percent: String,
+    base: Vec<String>,
+    source: String,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEd {
+    province: String,
+    category: String,
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    #[serde(default)]
+    percent: Option<String>,
+    #[serde(default)]
+    base: Vec<String>,
+    source: String,
+    #[serde(default)]
+    missing: bool,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTerms {
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    due_days: u32,
+    lps_percent: String,
+    lps_base: Vec<String>,
+    source: String,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHoliday {
+    date: String,
+    #[allow(dead_code)]
+    name: String,
+}
+
+/// A file compiled and validated, not yet applied (indexes are relative to the staged vectors).
+pub(super) struct Staged {
+    pub schedules: Vec<Schedule>,
+    pub tariffs: Vec<Tariff>,
+    pub fpa: Vec<Fpa>,
+    pub fpa_bill: Vec<(i64, usize)>,
+    pub qta: Vec<Qta>,
+    pub qta_bill: Vec<(i64, usize)>,
+    pub fc: Vec<PerUnit>,
+    pub nj: Vec<PerUnit>,
+    pub ptv: Vec<Ptv>,
+    pub gst: Vec<Gst>,
+    pub ed: Vec<Ed>,
+    pub terms: Vec<Terms>,
+    pub holidays: Vec<NaiveDate>,
+}
+
+fn invalid(item: &str, field: &'static str, reason: impl Into<String>) -> BillingError {
+    BillingError::DataInvalid {
+        item: item.to_string(),
+        field,
+        reason: reason.into(),
+    }
+}
+
+fn dec(item: &str, field: &'static str, s: &str, max_abs: i64) -> Result<Decimal, BillingError> {
+    let t = s.trim();
+    if t.is_empty() || t.contains(['e', 'E']) {
+        return Err(invalid(
+            item,
+            field,
+            format!("{s:?} is not a plain decimal number"),
+        ));
+    }
+    let v = Decimal::from_str(t)
+        .map_err(|e| invalid(item, field, format!("{s:?} is not a decimal: {e}")))?;
+    if v.abs() > Decimal::from(max_abs) {
+        return Err(invalid(
+            item,
+            field,
+            format!("{s} is out of range (|x| <= {max_abs})"),
+        ));
+    }
+    Ok(v)
+}
+
+fn nonneg(item: &str, field: &'static str, s: &str, max: i64) -> Result<Decimal, BillingError> {
+    let v = dec(item, field, s, max)?;
+    if v.is_sign_negative() && !v.is_zero() {
+        return Err(invalid(item, field, format!("{s} must not be negative")));
+    }
+    Ok(v)
+}
+
+fn percent(item: &str, field: &'static str, s: &str) -> Result<Decimal, BillingError> {
+    Ok(nonneg(item, field, s, 100)? / Decimal::ONE_HUNDRED)
+}
+
+fn date(item: &str, field: &'static str, s: &str) -> Result<NaiveDate, BillingError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| invalid(item, field, format!("{s:?} is not a YYYY-MM-DD date: {e}")))
+}
+
+fn span(
+    item: &str,
+    from: &str,
+    to: &Option<String>,
+) -> Result<(NaiveDate, Option<NaiveDate>), BillingError> {
+    let f = date(item, "effective_from", from)?;
+    let t = match to {
+        Some(t) => Some(date(item, "effective_to", t)?),
+        None => None,
+    };
+    if let Some(t) = t {
+        if t < f {
+            return Err(invalid(item, "effective_to", "is before effective_from"));
+        }
+    }
+    Ok((f, t))
+}
+
+fn month(item: &str, field: &'static str, s: &str) -> Result<YearMonth, BillingError> {
+    YearMonth::from_str(s).map_err(|e| invalid(item, field, e.to_string()))
+}
+
+fn exempt(item: &str, bands: &[String], categories: &[String]) -> Result<Exempt, BillingError> {
+    let mut bits = 0u8;
+    for b in bands {
+        bits |= Band::parse(b)
+            .ok_or_else(|| invalid(item, "exempt_bands", format!("unknown band {b:?}")))?
+            .bit();
+    }
+    Ok(Exempt {
+        bands: bits,
+        categories: categories.iter().map(|c| c.as_str().into()).collect(),
+    })
+}
+
+fn base_mask(item: &str, field: &'static str, names: &[String]) -> Result<u16, BillingError> {
+    let mut m = 0u16;
+    for n in names {
+        m |= base::parse(n)
+            .ok_or_else(|| invalid(item, field, format!("unknown line {n:?} in base")))?;
+    }
+    Ok(m)
+}
+
+fn unconfirmed(label: String, confirmed: bool) -> Arc<str> {
+    if confirmed {
+        label.into()
+    } else {
+        format!("{label} UNCONFIRMED").into()
+    }
+}
+
+fn tag(label: String, confirmed: bool) -> Box<str> {
+    if confirmed {
+        label.into()
+    } else {
+        format!("{label} UNCONFIRMED").into()
+    }
+}
+
+fn fixed_basis(
+    item: &str,
+    s: Option<&str>,
+    default: FixedBasis,
+) -> Result<FixedBasis, BillingError> {
+    Ok(match s {
+        None => default,
+        Some("per_kw_sanctioned") => FixedBasis::PerKwSanctioned,
+        Some("per_kw_billing_demand") => FixedBasis::PerKwBillingDemand,
+        Some("per_consumer") => FixedBasis::PerConsumer,
+        Some("none") => FixedBasis::None,
+        Some(o) => return Err(invalid(item, "fixed_basis", format!("unknown basis {o:?}"))),
+    })
+}
+
+/// Parses and validates `text` against `book`; nothing is applied.
+pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingError> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| BillingError::DataParse(e.to_string()))?;
+    let _ = raw.meta;
+    let mut st = Staged {
+        schedules: Vec::new(),
+        tariffs: Vec::new(),
+        fpa: Vec::new(),
+        fpa_bill: Vec::new(),
+        qta: Vec::new(),
+        qta_bill: Vec::new(),
+        fc: Vec::new(),
+        nj: Vec::new(),
+        ptv: Vec::new(),
+        gst: Vec::new(),
+        ed: Vec::new(),
+        terms: Vec::new(),
+        holidays: Vec::new(),
+    };
+
+    // ---- schedules and tariffs
+    let mut ids: HashSet<&str> = book.schedules.iter().map(|s| &*s.id).collect();
+    for rs in &raw.schedule {
+        let item = format!("schedule {}", rs.id);
+        if rs.id.trim().is_empty() {
+            return Err(invalid(&item, "id", "must not be empty"));
+        }
+        if !ids.insert(&rs.id) {
+            return Err(BillingError::Duplicate {
+                kind: "schedule",
+                key: rs.id.clone(),
+            });
+        }
+        let (from, to) = span(&item, &rs.effective_from, &rs.effective_to)?;
+        let sched_idx = st.schedules.len();
+        st.schedules.push(Schedule {
+            id: rs.id.as_str().into(),
+            sro: rs.sro.as_str().into(),
+            from,
+            to,
+        });
+        let mut codes_here: HashSet<&str> = HashSet::new();
+        for rt in &rs.tariff {
+            let titem = format!("{item} tariff {}", rt.code);
+            if !codes_here.insert(&rt.code) {
+                return Err(BillingError::Duplicate {
+                    kind: "tariff code in schedule",
+                    key: format!("{} in {}", rt.code, rs.id),
+                });
+            }
+            if rt.code.trim().is_empty() || rt.category.trim().is_empty() {
+                return Err(invalid(
+                    &titem,
+                    "code",
+                    "code and category must not be empty",
+                ));
+            }
+            // One code, one category, across every schedule ever loaded.
+            let known = book.category_of(&rt.code).or_else(|| {
+                st.tariffs
+                    .iter()
+                    .find(|t| *t.code == *rt.code)
+                    .map(|t| &*t.category)
+            });
+            if let Some(k) = known {
+                if k != rt.category {
+                    return Err(invalid(
+                        &titem,
+                        "category",
+                        format!(
+                            "{:?} conflicts with {k:?} loaded earlier for {}",
+                            rt.category, rt.code
+                        ),
+                    ));
+                }
+            }
+            let confirmed = rt.confirmed.unwrap_or(rs.confirmed);
+            let kind = compile_tariff(&titem, rt)?;
+            let label = format!("{}@{}", rs.id, from);
+            st.tariffs.push(Tariff {
+                schedule: sched_idx,
+                code: rt.code.as_str().into(),
+                category: rt.category.as_str().into(),
+                confirmed,
+                source: unconfirmed(label, confirmed),
+                kind,
+            });
+        }
+    }
+
+    // ---- FPA
+    let mut fuel: HashSet<YearMonth> = book.fpa.iter().map(|f| f.fuel_month).collect();
+    for rf in &raw.fpa {
+        let item = format!("fpa {}", rf.fuel_month);
+        let fm = month(&item, "fuel_month", &rf.fuel_month)?;
+        if !fuel.insert(fm) {
+            return Err(BillingError::Duplicate {
+                kind: "FPA fuel month",
+                key: fm.to_string(),
+            });
+        }
+        let rate = match (&rf.rate, rf.missing) {
+            (Some(r), false) => Some(dec(&item, "rate", r, MAX_RATE_RS_PER_KWH)?),
+            (None, true) => None,
+            (Some(_), true) => return Err(invalid(&item, "rate", "given with missing = true")),
+            (None, false) => return Err(invalid(&item, "rate", "required unless missing = true")),
+        };
+        let bills = match &rf.bill_months {
+            None => vec![fm.add_months(2)],
+            Some(v) if v.is_empty() => return Err(invalid(&item, "bill_months", "empty")),
+            Some(v) => v
+                .iter()
+                .map(|m| month(&item, "bill_months", m))
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        for b in &bills {
+            if *b <= fm {
+                return Err(invalid(
+                    &item,
+                    "bill_months",
+                    format!("{b} is not after the fuel month"),
+                ));
+            }
+        }
+        let idx = st.fpa.len();
+        let label = match rate {
+            Some(r) => format!("FPA {fm} {r} ({})", rf.sro),
+            None => format!("FPA {fm} not public ({})", rf.sro),
+        };
+        st.fpa.push(Fpa {
+            ver: tag(format!("FPA {fm}"), rf.confirmed),
+            fuel_month: fm,
+            rate,
+            exempt: exempt(&item, &rf.exempt_bands, &rf.exempt_categories)?,
+            confirmed: rf.confirmed,
+            label: unconfirmed(label, rf.confirmed),
+        });
+        let mut seen = HashSet::new();
+        for b in bills {
+            if !seen.insert(b) {
+                return Err(invalid(&item, "bill_months", format!("{b} listed twice")));
+            }
+            st.fpa_bill.push((b.index(), idx));
+        }
+    }
+
+    // ---- QTA
+    let mut quarters: HashSet<String> = book.qta.iter().map(|q| q.quarter.to_string()).collect();
+    for rq in &raw.qta {
+        let item = format!("qta {}", rq.quarter);
+        if !quarters.insert(rq.quarter.clone()) {
+            return Err(BillingError::Duplicate {
+                kind: "QTA quarter",
+                key: rq.quarter.clone(),
+            });
+        }
+        let rate = match (&rq.rate, rq.missing) {
+            (Some(r), false) => Some(dec(&item, "rate", r, MAX_RATE_RS_PER_KWH)?),
+            (None, true) => None,
+            (Some(_), true) => return Err(invalid(&item, "rate", "given with missing = true")),
+            (None, false) => return Err(invalid(&item, "rate", "required unless missing = true")),
+        };
+        if rq.bill_months.is_empty() {
+            return Err(invalid(&item, "bill_months", "empty"));
+        }
+        let idx = st.qta.len();
+        let label = match rate {
+            Some(r) => format!("QTA {} {r} ({})", rq.quarter, rq.sro),
+            None => format!("QTA {} not public ({})", rq.quarter, rq.sro),
+        };
+        st.qta.push(Qta {
+            ver: tag(format!("QTA {}", rq.quarter), rq.confirmed),
+            quarter: rq.quarter.as_str().into(),
+            rate,
+            exempt: exempt(&item, &rq.exempt_bands, &rq.exempt_categories)?,
+            confirmed: rq.confirmed,
+            label: unconfirmed(label, rq.confirmed),
+        });
+        let mut seen = HashSet::new();
+        for m in &rq.bill_months {
+            let b = month(&item, "bill_months", m)?;
+            if !seen.insert(b) {
+                return Err(invalid(&item, "bill_months", format!("{b} listed twice")));
+            }
+            st.qta_bill.push((b.index(), idx));
+        }
+    }
+
+    // ---- FC and NJ surcharges
+    for (kind, raws, existing, out) in [
+        ("FC surcharge", &raw.fc_surcharge, &book.fc, &mut st.fc),
+        ("NJ surcharge", &raw.nj_surcharge, &book.nj, &mut st.nj),
+    ] {
+        let mut starts: HashSet<NaiveDate> = existing.iter().map(|e| e.from).collect();
+        for r in raws {
+            let item = format!("{kind} from {}", r.effective_from);
+            let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+            if !starts.insert(from) {
+                return Err(BillingError::Duplicate {
+                    kind: "surcharge rate start",
+                    key: format!("{kind} {from}"),
+                });
+            }
+            let rate = nonneg(&item, "rate", &r.rate, MAX_RATE_RS_PER_KWH)?;
+            let short = if kind.starts_with("FC") { "FC" } else { "NJ" };
+            out.push(PerUnit {
+                ver: tag(format!("{short} {rate}@{from}"), r.confirmed),
+                from,
+                to,
+                rate,
+                exempt: exempt(&item, &r.exempt_bands, &r.exempt_categories)?,
+                confirmed: r.confirmed,
+                label: unconfirmed(format!("{kind} {rate}@{from} ({})", r.source), r.confirmed),
+            });
+        }
+    }
+
+    // ---- PTV fee
+    let mut ptv_keys: HashSet<(String, NaiveDate)> = book
+        .ptv
+        .iter()
+        .map(|p| (p.category.to_string(), p.from))
+        .collect();
+    for r in &raw.ptv_fee {
+        let item = format!("ptv_fee {} from {}", r.category, r.effective_from);
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        if !ptv_keys.insert((r.category.clone(), from)) {
+            return Err(BillingError::Duplicate {
+                kind: "PTV fee start",
+                key: format!("{} {from}", r.category),
+            });
+        }
+        let amount = nonneg(&item, "amount", &r.amount, MAX_FIXED_RS)?;
+        st.ptv.push(Ptv {
+            ver: format!("PTV {} {amount}@{from}", r.category).into(),
+            from,
+            to,
+            category: r.category.as_str().into(),
+            amount,
+            exempt: exempt(&item, &r.exempt_bands, &[])?,
+            label: format!("PTV fee {} {amount}@{from} ({})", r.category, r.source).into(),
+        });
+    }
+
+    // ---- GST
+    let mut gst_starts: HashSet<NaiveDate> = book.gst.iter().map(|g| g.from).collect();
+    for r in &raw.gst {
+        let item = format!("gst from {}", r.effective_from);
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        if !gst_starts.insert(from) {
+            return Err(BillingError::Duplicate {
+                kind: "GST rate start",
+                key: from.to_string(),
+            });
+        }
+        let fraction = percent(&item, "percent", &r.percent)?;
+        st.gst.push(Gst {
+            ver: tag(format!("GST {}%@{from}", r.percent), r.confirmed),
+            from,
+            to,
+            fraction,
+            base: base_mask(&item, "base", &r.base)?,
+            confirmed: r.confirmed,
+            label: unconfirmed(
+                format!("GST {}%@{from} ({})", r.percent, r.source),
+                r.confirmed,
+            ),
+        });
+    }
+
+    // ---- ED
+    let mut ed_keys: HashSet<(String, String, NaiveDate)> = book
+        .ed
+        .iter()
+        .map(|e| (e.province.to_string(), e.category.to_string(), e.from))
+        .collect();
+    for r in &raw.ed {
+        let item = format!("ed {}/{} from {}", r.province, r.category, r.effective_from);
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        if !ed_keys.insert((r.province.clone(), r.category.clone(), from)) {
+            return Err(BillingError::Duplicate {
+                kind: "ED rate start",
+                key: format!("{}/{} {from}", r.province, r.category),
+            });
+        }
+        let fraction = match (&r.percent, r.missing) {
+            (Some(p), false) => Some(percent(&item, "percent", p)?),
+            (None, true) => None,
+            (Some(_), true) => return Err(invalid(&item, "percent", "given with missing = true")),
+            (None, false) => {
+                return Err(invalid(&item, "percent", "required unless missing = true"))
+            }
+        };
+        let base = base_mask(&item, "base", &r.base)?;
+        if fraction.is_some() && base == 0 {
+            return Err(invalid(&item, "base", "required when percent is given"));
+        }
+        if base & base::ED != 0 {
+            return Err(invalid(&item, "base", "ED cannot be in its own base"));
+        }
+        let pct = r.percent.as_deref().unwrap_or("not public");
+        st.ed.push(Ed {
+            ver: tag(
+                format!("ED {}/{} {pct}%@{from}", r.province, r.category),
+                r.confirmed,
+            ),
+            province: r.province.as_str().into(),
+            category: r.category.as_str().into(),
+            from,
+            to,
+            fraction,
+            base,
+            confirmed: r.confirmed,
+            label: unconfirmed(
+                format!(
+                    "ED {}/{} {pct}%@{from} ({})",
+                    r.province, r.category, r.source
+                ),
+                r.confirmed,
+            ),
+        });
+    }
+
+    // ---- terms
+    let mut term_starts: HashSet<NaiveDate> = book.terms.iter().map(|t| t.from).collect();
+    for r in &raw.terms {
+        let item = format!("terms from {}", r.effective_from);
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        if !term_starts.insert(from) {
+            return Err(BillingError::Duplicate {
+                kind: "terms start",
+                key: from.to_string(),
+            });
+        }
+        if r.due_days == 0 || r.due_days > MAX_DUE_DAYS {
+            return Err(invalid(
+                &item,
+                "due_days",
+                format!("must be 1..={MAX_DUE_DAYS}"),
+            ));
+        }
+        st.terms.push(Terms {
+            ver: tag(format!("terms@{from}"), r.confirmed),
+            from,
+            to,
+            due_days: r.due_days,
+            lps_fraction: percent(&item, "lps_percent", &r.lps_percent)?,
+            lps_base: base_mask(&item, "lps_base", &r.lps_base)?,
+            confirmed: r.confirmed,
+            label: unconfirmed(
+                format!(
+                    "terms {}d LPS {}%@{from} ({})",
+                    r.due_days, r.lps_percent, r.source
+                ),
+                r.confirmed,
+            ),
+        });
+    }
+
+    // ---- holidays
+    let mut days: HashSet<NaiveDate> = book.holidays.iter().copied().collect();
+    for h in &raw.holiday {
+        let d = date(&format!("holiday {}", h.date), "date", &h.date)?;
+        if !days.insert(d) {
+            return Err(BillingError::Duplicate {
+                kind: "holiday",
+                key: d.to_string(),
+            });
+        }
+        st.holidays.push(d);
+    }
+
+    Ok(st)
+}
+
+fn compile_tariff(item: &str, rt: &RawTariff) -> Result<TariffKind, BillingError> {
+    if rt.missing {
+        let extra = rt.rate.is_some()
+            || rt.peak.is_some()
+            || rt.offpeak.is_some()
+            || rt.fixed.is_some()
+            || !rt.slabs.is_empty();
+        if extra {
+            return Err(invalid(
+                item,
+                "missing",
+                "a missing tariff must not carry rates",
+            ));
+        }
+        return Ok(TariffKind::Missing);
+    }
+    let pricing = rt
+        .pricing
+        .as_deref()
+        .ok_or_else(|| invalid(item, "pricing", "required unless missing = true"))?;
+    let share = |default: &str| -> Result<Decimal, BillingError> {
+        let s = rt.demand_share_of_sl.as_deref().unwrap_or(default);
+        let v = nonneg(item, "demand_share_of_sl", s, 1)?;
+        Ok(v)
+    };
+    let fixed = |basis: FixedBasis| -> Result<Option<Decimal>, BillingError> {
+        let f = match &rt.fixed {
+            Some(f) => Some(nonneg(item, "fixed", f, MAX_FIXED_RS)?),
+            None => None,
+        };
+        if f.is_some() == (basis == FixedBasis::None) {
+            return Err(invalid(
+                item,
+                "fixed",
+                "fixed and fixed_basis must be given together",
+            ));
+        }
+        Ok(f)
+    };
+    match pricing {
+        "tou" => {
+            let basis = fixed_basis(item, rt.fixed_basis.as_deref(), FixedBasis::None)?;
+            let peak = rt
+                .peak
+                .as_deref()
+                .ok_or_else(|| invalid(item, "peak", "required for tou"))?;
+            let off = rt
+                .offpeak
+                .as_deref()
+                .ok_or_else(|| invalid(item, "offpeak", "required for tou"))?;
+            if rt.rate.is_some() || !rt.slabs.is_empty() {
+                return Err(invalid(
+                    item,
+                    "rate",
+                    "tou takes peak/offpeak, not rate/slabs",
+                ));
+            }
+            Ok(TariffKind::Tou(Tou {
+                peak: nonneg(item, "peak", peak, MAX_RATE_RS_PER_KWH)?,
+                offpeak: nonneg(item, "offpeak", off, MAX_RATE_RS_PER_KWH)?,
+                fixed: fixed(basis)?,
+                fixed_basis: basis,
+                demand_share: share("0")?,
+            }))
+        }
+        "flat" => {
+            let basis = fixed_basis(item, rt.fixed_basis.as_deref(), FixedBasis::None)?;
+            let rate = rt
+                .rate
+                .as_deref()
+                .ok_or_else(|| invalid(item, "rate", "required for flat"))?;
+            if rt.peak.is_some() || rt.offpeak.is_some() || !rt.slabs.is_empty() {
+                return Err(invalid(item, "rate", "flat takes rate only"));
+            }
+            Ok(TariffKind::Flat(Flat {
+                rate: nonneg(item, "rate", rate, MAX_RATE_RS_PER_KWH)?,
+                fixed: fixed(basis)?,
+                fixed_basis: basis,
+                demand_share: share("0")?,
+            }))
+        }
+        "residential" => {
+            compile_residential(item, rt).map(|r| TariffKind::Residential(Box::new(r)))
+        }
+        other => Err(invalid(
+            item,
+            "pricing",
+            format!("unknown pricing {other:?} (residential|tou|flat)"),
+        )),
+    }
+}
+
+fn compile_residential(item: &str, rt: &RawTariff) -> Result<Residential, BillingError> {
+    let basis = fixed_basis(item, rt.fixed_basis.as_deref(), FixedBasis::None)?;
+    if basis == FixedBasis::PerKwBillingDemand {
+        return Err(invalid(
+            item,
+            "fixed_basis",
+            "residential slabs use per_kw_sanctioned or per_consumer",
+        ));
+    }
+    let mut bands: [Vec<Slab>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    for (n, s) in rt.slabs.iter().enumerate() {
+        let sitem = format!("{item} slab {}", n + 1);
+        let b = match s.band.as_str() {
+            "lifeline" => 0,
+            "protected" => 1,
+            "unprotected" => 2,
+            o => return Err(invalid(&sitem, "band", format!("unknown band {o:?}"))),
+        };
+        let rate = match (&s.rate, s.missing) {
+            (Some(r), false) => Some(nonneg(&sitem, "rate", r, MAX_RATE_RS_PER_KWH)?),
+            (None, true) => None,
+            (Some(_), true) => return Err(invalid(&sitem, "rate", "given with missing = true")),
+            (None, false) => return Err(invalid(&sitem, "rate", "required unless missing = true")),
+        };
+        let fixed = match &s.fixed {
+            Some(f) => {
+                if basis == FixedBasis::None {
+                    return Err(invalid(
+                        &sitem,
+                        "fixed",
+                        "given but tariff fixed_basis is none",
+                    ));
+                }
+                Some(nonneg(&sitem, "fixed", f, MAX_FIXED_RS)?)
+            }
+            None => None,
+        };
+        let list = &mut bands[b];
+        let expected_from = match list.last() {
+            None => 1,
+            Some(Slab { to: Some(t), .. }) => t + 1,
+            Some(Slab { to: None, .. }) => {
+                return Err(invalid(&sitem, "from", "follows an open-ended slab"))
+            }
+        };
+        if s.from != expected_from {
+            return Err(invalid(
+                &sitem,
+                "from",
+                format!(
+                    "slabs must be contiguous from 1: expected {expected_from}, got {}",
+                    s.from
+                ),
+            ));
+        }
+        if let Some(t) = s.to {
+            if t < s.from || t > MAX_SLAB_KWH {
+                return Err(invalid(&sitem, "to", "must be >= from and <= 1e9"));
+            }
+        }
+        list.push(Slab {
+            from: s.from,
+            to: s.to,
+            rate,
+            fixed,
+        });
+    }
+    let [lifeline, protected, unprotected] = bands;
+    match unprotected.last() {
+        None => return Err(invalid(item, "slabs", "an unprotected band is required")),
+        Some(s) if s.to.is_some() => {
+            return Err(invalid(
+                item,
+                "slabs",
+                "the last unprotected slab must be open-ended",
+            ))
+        }
+        _ => {}
+    }
+    for (name, list) in [("lifeline", &lifeline), ("protected", &protected)] {
+        if list.last().is_some_and(|s| s.to.is_none()) {
+            return Err(invalid(
+                item,
+                "slabs",
+                format!("the last {name} slab must be closed"),
+            ));
+        }
+    }
+    let unprotected_pricing = match rt.unprotected_pricing.as_deref() {
+        None | Some("single_slab") => SlabPricing::SingleSlab,
+        Some("one_previous_slab") => SlabPricing::OnePreviousSlab,
+        Some(o) => {
+            return Err(invalid(
+                item,
+                "unprotected_pricing",
+                format!("unknown {o:?}"),
+            ))
+        }
+    };
+    let min = |f: &'static str, v: &Option<String>| -> Result<Option<Decimal>, BillingError> {
+        v.as_deref()
+            .map(|s| nonneg(item, f, s, MAX_FIXED_RS))
+            .transpose()
+    };
+    let (lifeline_max_load_kw, lifeline_max_kwh, lifeline_history_months) = if lifeline.is_empty() {
+        (Decimal::ZERO, 0, 0)
+    } else {
+        let kw = rt
+            .lifeline_max_load_kw
+            .as_deref()
+            .ok_or_else(|| invalid(item, "lifeline_max_load_kw", "required with lifeline slabs"))?;
+        let kwh = rt
+            .lifeline_max_kwh
+            .ok_or_else(|| invalid(item, "lifeline_max_kwh", "required with lifeline slabs"))?;
+        let months = rt.lifeline_history_months.ok_or_else(|| {
+            invalid(
+                item,
+                "lifeline_history_months",
+                "required with lifeline slabs",
+            )
+        })?;
+        if months > 12 {
+            return Err(invalid(item, "lifeline_history_months", "must be <= 12"));
+        }
+        (
+            nonneg(item, "lifeline_max_load_kw", kw, 1_000)?,
+            kwh,
+            months,
+        )
+    };
+    let (protected_max_kwh, protected_history_months) = if protected.is_empty() {
+        (0, 0)
+    } else {
+        let kwh = rt
+            .protected_max_kwh
+            .ok_or_else(|| invalid(item, "protected_max_kwh", "required with protected slabs"))?;
+        let months = rt.protected_history_months.ok_or_else(|| {
+            invalid(
+                item,
+                "protected_history_months",
+                "required with protected slabs",
+            )
+        })?;
+        if months == 0 || months > 12 {
+            return Err(invalid(item, "protected_history_months", "must be 1..=12"));
+        }
+        (kwh, months)
+    };
+    Ok(Residential {
+        lifeline,
+        protected,
+        unprotected,
+        unprotected_pricing,
+        fixed_basis: basis,
+        min_1ph: min("minimum_charge_1ph", &rt.minimum_charge_1ph)?,
+        min_3ph: min("minimum_charge_3ph", &rt.minimum_charge_3ph)?,
+        lifeline_max_load_kw,
+        lifeline_max_kwh,
+        lifeline_history_months,
+        protected_max_kwh,
+        protected_history_months,
+    })
+}

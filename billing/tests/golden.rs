@@ -1,0 +1,749 @@
+//! Golden bills through the public API only. Every expected figure is written beside its hand
+//! computation. Sources: BILLING-RULES.md 9.1 (G1, a real IESCO bill) and 9.2 (G4-G9,
+//! tariff-only cases from S.R.O. 279(I)/2026), KNOWN-CASES.md B04 and B06.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+
+use billing::bill::LineBlock;
+use billing::{compute_bill, data, Bill, BillInput, BillingError, TariffBook, YearMonth};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+fn ym(s: &str) -> YearMonth {
+    s.parse().unwrap()
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// A residential/commercial input with defaults: IESCO, ICT, 1-phase, 30 days, no arrears.
+fn input<'a>(
+    tariff: &'a str,
+    sl: Decimal,
+    cycle: &str,
+    units: u64,
+    history: &'a [(YearMonth, u64)],
+) -> BillInput<'a> {
+    let c = ym(cycle);
+    BillInput {
+        disco: "IESCO",
+        tariff,
+        sanctioned_load_kw: sl,
+        phase: 1,
+        province: "ICT",
+        cycle: c,
+        issue_date: NaiveDate::from_ymd_opt(c.year, c.month, 5).unwrap(),
+        period_days: 30,
+        units_offpeak_kwh: units,
+        units_peak_kwh: 0,
+        mdi_kw: Decimal::ZERO,
+        history,
+        arrears_rs: Decimal::ZERO,
+        atl: true,
+    }
+}
+
+/// `months` consecutive months before `cycle`, each with `units`.
+fn flat_history(cycle: &str, months: i32, units: u64) -> Vec<(YearMonth, u64)> {
+    (1..=months)
+        .map(|k| (ym(cycle).add_months(-k), units))
+        .collect()
+}
+
+/// S.R.O. 279(I)/2026 + the 2026 FCA/QTA decisions + due-date terms, and no tax data: the
+/// BILLING-RULES 9.2 "tariff-only" setting (no GST, ED, FC/NJ surcharge, PTV lines).
+fn tariff_only_2026() -> TariffBook {
+    let mut book = TariffBook::empty();
+    for f in ["sro-279-2026.toml", "adjustments-2026.toml", "terms.toml"] {
+        book.load_toml(data::file(f).unwrap()).unwrap();
+    }
+    book
+}
+
+fn amount(bill: &Bill, line: &str) -> Decimal {
+    bill.amount_of(line)
+}
+
+/// Sum of every printed current + FPA line (the 9.2 "total = sum of lines").
+fn lines_total(bill: &Bill) -> Decimal {
+    bill.lines_total_rs(LineBlock::Current) + bill.lines_total_rs(LineBlock::Fpa)
+}
+
+fn assert_no_tax_lines(bill: &Bill) {
+    for l in &bill.lines {
+        assert!(
+            matches!(
+                l.line,
+                "energy" | "fixed" | "minimum_charge" | "qta" | "fpa" | "lps"
+            ),
+            "unexpected line {l:?}"
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------------- G1
+
+#[test]
+fn g1_iesco_jul_2019_full_bill() {
+    let book = TariffBook::builtin().unwrap();
+    // May-19 is the FPA reference month of the Jul-19 bill: 102 units.
+    let history = [(ym("2019-05"), 102), (ym("2019-06"), 180)];
+    let mut inp = input("A-1a", dec!(3), "2019-07", 203, &history);
+    inp.issue_date = day(2019, 7, 13);
+    let bill = compute_bill(&book, &inp).unwrap();
+    assert_eq!(bill.band, "unprotected");
+    assert_eq!(bill.units_kwh, 203);
+
+    // Cost of electricity: 200 x 8.11 + 3 x 10.20 (one previous slab benefit) = 1,622.00 + 30.60
+    let energy: Vec<_> = bill.lines.iter().filter(|l| l.line == "energy").collect();
+    assert_eq!(energy.len(), 2);
+    assert_eq!(
+        (energy[0].quantity, energy[0].rate, energy[0].amount_rs),
+        (dec!(200), dec!(8.11), dec!(1622.00))
+    );
+    assert_eq!(
+        (energy[1].quantity, energy[1].rate, energy[1].amount_rs),
+        (dec!(3), dec!(10.20), dec!(30.60))
+    );
+    assert_eq!(amount(&bill, "energy"), dec!(1652.60));
+    // FC surcharge: 203 x 0.43 = 87.29
+    assert_eq!(amount(&bill, "fc_surcharge"), dec!(87.29));
+    // ED: 1.5% x 1,652.60 = 24.789 -> 24.79
+    assert_eq!(amount(&bill, "ed"), dec!(24.79));
+    // GST: 17% x (1,652.60 + 87.29 + 24.789) = 299.995.. -> 300.00
+    assert_eq!(amount(&bill, "gst"), dec!(300.00));
+    // NJ surcharge: 203 x 0.10 = 20.30
+    assert_eq!(amount(&bill, "nj_surcharge"), dec!(20.30));
+    // TV fee: 35
+    assert_eq!(amount(&bill, "tv_fee"), dec!(35));
+    // Current bill: 1,652.60 + 87.29 + 24.79 + 300 + 20.30 + 35 = 2,119.98 -> 2,120
+    assert_eq!(bill.lines_total_rs(LineBlock::Current), dec!(2119.98));
+    assert_eq!(bill.current_bill_rs, dec!(2120));
+    // FPA (May-19): 102 x 0.0999 = 10.1898 -> 10.19
+    let fpa = bill.line("fpa").unwrap();
+    assert_eq!(
+        (fpa.quantity, fpa.rate, fpa.amount_rs),
+        (dec!(102), dec!(0.0999), dec!(10.19))
+    );
+    // ED on FPA: 1.5% x 10.1898 = 0.1528 -> 0.15
+    assert_eq!(amount(&bill, "ed_on_fpa"), dec!(0.15));
+    // GST on FPA: 17% x (10.1898 + 0.1528) = 1.758 -> 2 (whole rupees per FPA month)
+    assert_eq!(amount(&bill, "gst_on_fpa"), dec!(2));
+    // Total FPA: 10.19 + 0.15 + 2 = 12.34 -> 12
+    assert_eq!(bill.lines_total_rs(LineBlock::Fpa), dec!(12.34));
+    assert_eq!(bill.total_fpa_rs, dec!(12));
+    // Payable within due date: 2,120 + 12 = 2,132
+    assert_eq!(bill.payable_within_due_rs, dec!(2132));
+    // LPS: 10% x (1,652.60 + 87.29 + 20.30) = 176.019 -> 176
+    assert_eq!(bill.lps_rs, dec!(176));
+    // Payable after due date: 2,132 + 176 = 2,308
+    assert_eq!(bill.payable_after_due_rs, dec!(2308));
+    // Due date: issue 13-Jul-2019 + 10 days (terms default, UNCONFIRMED) = Tue 23-Jul-2019.
+    // The real bill printed 22-Jul (9 days): due days vary by batch.
+    assert_eq!(bill.due_date, day(2019, 7, 23));
+    assert!(
+        bill.versions.starts_with("IESCO-2019@2019-07-01"),
+        "{}",
+        bill.versions
+    );
+    assert!(bill.versions.contains("FPA 2019-05"), "{}", bill.versions);
+}
+
+// ------------------------------------------------------------------------------------- G4
+
+#[test]
+fn g4_unprotected_sl_2kw_oct_2026() {
+    let book = tariff_only_2026();
+    // Oct-2026: FCA (Aug-26) not notified -> no FPA line; QTA CY2026-Q2 +0.5194.
+    // (units, energy, fixed, qta, total)
+    let rows = [
+        // 0 units: first slab reached; fixed 2 x 275 = 550; QTA 0
+        (0u64, dec!(0), dec!(550), dec!(0), dec!(550.00)),
+        // 100 x 22.44 = 2,244; 2 x 275 = 550; 100 x 0.5194 = 51.94
+        (100, dec!(2244.00), dec!(550), dec!(51.94), dec!(2845.94)),
+        // 201 x 33.10 = 6,653.10 (single slab); 2 x 350 = 700; 201 x 0.5194 = 104.3994 -> 104.40
+        (201, dec!(6653.10), dec!(700), dec!(104.40), dec!(7457.50)),
+        // 301 x 36.46 = 10,974.46; 2 x 400 = 800; 301 x 0.5194 = 156.3394 -> 156.34
+        (301, dec!(10974.46), dec!(800), dec!(156.34), dec!(11930.80)),
+        // 701 x 47.20 = 33,087.20; 2 x 675 = 1,350; 701 x 0.5194 = 364.0994 -> 364.10
+        (
+            701,
+            dec!(33087.20),
+            dec!(1350),
+            dec!(364.10),
+            dec!(34801.30),
+        ),
+    ];
+    for (units, energy, fixed, qta, total) in rows {
+        let bill = compute_bill(&book, &input("A-1a", dec!(2), "2026-10", units, &[])).unwrap();
+        assert_eq!(bill.band, "unprotected", "{units}");
+        assert_eq!(amount(&bill, "energy"), energy, "{units}");
+        assert_eq!(amount(&bill, "fixed"), fixed, "{units}");
+        assert_eq!(amount(&bill, "qta"), qta, "{units}");
+        assert!(bill.line("fpa").is_none(), "{units}");
+        assert_no_tax_lines(&bill);
+        assert_eq!(lines_total(&bill), total, "{units}");
+        assert_eq!(bill.current_bill_rs, billing::money::round_rupee(total));
+    }
+}
+
+// ------------------------------------------------------------------------------------- G5
+
+#[test]
+fn g5_protected_sep_2026() {
+    let book = tariff_only_2026();
+    // Six previous months of 150 units (protected); the FCA reference month Jul-26 has 150.
+    let h = flat_history("2026-09", 6, 150);
+    let bill = compute_bill(&book, &input("A-1a", dec!(1.5), "2026-09", 150, &h)).unwrap();
+    assert_eq!(bill.band, "protected");
+    // energy 100 x 10.54 + 50 x 13.01 = 1,054 + 650.50 = 1,704.50
+    assert_eq!(amount(&bill, "energy"), dec!(1704.50));
+    // fixed 1.5 x 300 = 450
+    assert_eq!(amount(&bill, "fixed"), dec!(450));
+    // FCA 150 x 2.0581 = 308.715 -> 308.72 (half away from zero)
+    assert_eq!(amount(&bill, "fpa"), dec!(308.72));
+    // QTA 150 x 0.5194 = 77.91
+    assert_eq!(amount(&bill, "qta"), dec!(77.91));
+    assert_no_tax_lines(&bill);
+    // total 1,704.50 + 450 + 308.72 + 77.91 = 2,541.13
+    assert_eq!(lines_total(&bill), dec!(2541.13));
+    // current = round(1,704.50 + 450 + 77.91 = 2,232.41) = 2,232; FPA round(308.72) = 309
+    assert_eq!(bill.current_bill_rs, dec!(2232));
+    assert_eq!(bill.total_fpa_rs, dec!(309));
+    assert_eq!(bill.payable_within_due_rs, dec!(2541));
+
+    // Protected 100 units, 1.5 kW: 100 x 10.54 = 1,054; 1.5 x 200 = 300;
+    // FCA 100 x 2.0581 = 205.81; QTA 100 x 0.5194 = 51.94; total 1,611.75
+    let h = flat_history("2026-09", 6, 100);
+    let bill = compute_bill(&book, &input("A-1a", dec!(1.5), "2026-09", 100, &h)).unwrap();
+    assert_eq!(bill.band, "protected");
+    assert_eq!(amount(&bill, "energy"), dec!(1054));
+    assert_eq!(amount(&bill, "fixed"), dec!(300));
+    assert_eq!(amount(&bill, "fpa"), dec!(205.81));
+    assert_eq!(amount(&bill, "qta"), dec!(51.94));
+    assert_eq!(lines_total(&bill), dec!(1611.75));
+}
+
+#[test]
+fn protected_needs_six_full_months_and_this_month_at_most_200() {
+    let book = tariff_only_2026();
+    // Five months only: not protected -> unprotected 150 x 28.91.
+    let h = flat_history("2026-09", 5, 150);
+    let bill = compute_bill(&book, &input("A-1a", dec!(1.5), "2026-09", 150, &h)).unwrap();
+    assert_eq!(bill.band, "unprotected");
+    assert_eq!(amount(&bill, "energy"), dec!(4336.50)); // 150 x 28.91
+                                                        // One of the six months above 200: not protected.
+    let mut h = flat_history("2026-09", 6, 150);
+    h[3].1 = 201;
+    let bill = compute_bill(&book, &input("A-1a", dec!(1.5), "2026-09", 150, &h)).unwrap();
+    assert_eq!(bill.band, "unprotected");
+    // Protected history but 230 units this month: whole month unprotected, 230 x 33.10 = 7,613.
+    let h = flat_history("2026-09", 6, 150);
+    let bill = compute_bill(&book, &input("A-1a", dec!(1.5), "2026-09", 230, &h)).unwrap();
+    assert_eq!(bill.band, "unprotected");
+    assert_eq!(amount(&bill, "energy"), dec!(7613.00));
+}
+
+// ------------------------------------------------------------------------------------- G6
+
+#[test]
+fn g6_lifeline() {
+    let book = tariff_only_2026();
+    // Sep-2026 carries FCA (Jul-26) and QTA: lifeline is exempt from both; no fixed charge.
+    let h = flat_history("2026-09", 12, 50);
+    // 50 units -> 50 x 3.95 = 197.50 (>= 75 minimum, no top-up)
+    let bill = compute_bill(&book, &input("A-1a", dec!(1), "2026-09", 50, &h)).unwrap();
+    assert_eq!(bill.band, "lifeline");
+    assert_eq!(amount(&bill, "energy"), dec!(197.50));
+    assert_eq!(lines_total(&bill), dec!(197.50));
+    assert!(
+        bill.line("fpa").is_none() && bill.line("qta").is_none() && bill.line("fixed").is_none()
+    );
+    // 51 units -> all at the slab reached: 51 x 7.74 = 394.74 (no slab benefit)
+    let bill = compute_bill(&book, &input("A-1a", dec!(1), "2026-09", 51, &h)).unwrap();
+    assert_eq!(bill.band, "lifeline");
+    assert_eq!(lines_total(&bill), dec!(394.74));
+    // 10 units, SL 0.5 kW -> energy 10 x 3.95 = 39.50 + minimum-charge top-up 75 - 39.50 = 35.50
+    let bill = compute_bill(&book, &input("A-1a", dec!(0.5), "2026-09", 10, &h)).unwrap();
+    assert_eq!(amount(&bill, "energy"), dec!(39.50));
+    assert_eq!(amount(&bill, "minimum_charge"), dec!(35.50));
+    assert_eq!(lines_total(&bill), dec!(75.00));
+    // 0 units -> minimum charge 75.00
+    let bill = compute_bill(&book, &input("A-1a", dec!(1), "2026-09", 0, &[])).unwrap();
+    assert_eq!(bill.band, "lifeline");
+    assert_eq!(lines_total(&bill), dec!(75.00));
+    assert_eq!(bill.current_bill_rs, dec!(75));
+}
+
+#[test]
+fn lifeline_eligibility_rules() {
+    let book = tariff_only_2026();
+    // 3-phase, or SL above 1 kW, or a month above 100 in the last 12: not lifeline.
+    let mut inp = input("A-1a", dec!(1), "2026-10", 50, &[]);
+    inp.phase = 3;
+    assert_ne!(compute_bill(&book, &inp).unwrap().band, "lifeline");
+    let inp = input("A-1a", dec!(1.01), "2026-10", 50, &[]);
+    assert_ne!(compute_bill(&book, &inp).unwrap().band, "lifeline");
+    let h = [(ym("2025-11"), 101)];
+    let inp = input("A-1a", dec!(1), "2026-10", 50, &h);
+    assert_ne!(compute_bill(&book, &inp).unwrap().band, "lifeline");
+    // A month 13 months back does not count.
+    let h = [(ym("2025-09"), 300)];
+    let inp = input("A-1a", dec!(1), "2026-10", 50, &h);
+    assert_eq!(compute_bill(&book, &inp).unwrap().band, "lifeline");
+}
+
+// ------------------------------------------------------------------------------------- G7
+
+#[test]
+fn g7_commercial_a2a_aug_2026() {
+    let book = tariff_only_2026();
+    let h = [(ym("2026-06"), 300)]; // FCA reference month Jun-26
+    let bill = compute_bill(&book, &input("A-2a", dec!(3), "2026-08", 300, &h)).unwrap();
+    assert_eq!(bill.band, "flat");
+    // energy 300 x 37.44 = 11,232; fixed 1,000 per consumer
+    assert_eq!(amount(&bill, "energy"), dec!(11232));
+    assert_eq!(amount(&bill, "fixed"), dec!(1000));
+    // FCA 300 x 0.7503 = 225.09; QTA 300 x -1.9857 = -595.71
+    assert_eq!(amount(&bill, "fpa"), dec!(225.09));
+    assert_eq!(amount(&bill, "qta"), dec!(-595.71));
+    assert_no_tax_lines(&bill);
+    // total 11,232 + 1,000 + 225.09 - 595.71 = 11,861.38
+    assert_eq!(lines_total(&bill), dec!(11861.38));
+}
+
+// ------------------------------------------------------------------------------------- G8
+
+#[test]
+fn g8_residential_tou_a1b_oct_2026() {
+    let book = tariff_only_2026();
+    let mut inp = input("A-1b", dec!(6), "2026-10", 800, &[]);
+    inp.units_peak_kwh = 200;
+    inp.phase = 3;
+    let bill = compute_bill(&book, &inp).unwrap();
+    assert_eq!(bill.band, "tou");
+    assert_eq!(bill.units_kwh, 1000);
+    let energy: Vec<_> = bill
+        .lines
+        .iter()
+        .filter(|l| l.line == "energy")
+        .map(|l| l.amount_rs)
+        .collect();
+    // peak 200 x 46.85 = 9,370; off-peak 800 x 34.53 = 27,624
+    assert_eq!(energy, vec![dec!(9370.00), dec!(27624.00)]);
+    // fixed: billing demand max(50% x 6, MDI 0) = 3 kW x 675 = 2,025
+    assert_eq!(bill.billing_demand_kw, dec!(3));
+    assert_eq!(amount(&bill, "fixed"), dec!(2025));
+    // QTA 1,000 x 0.5194 = 519.40
+    assert_eq!(amount(&bill, "qta"), dec!(519.40));
+    // total 9,370 + 27,624 + 2,025 + 519.40 = 39,538.40
+    assert_eq!(lines_total(&bill), dec!(39538.40));
+
+    // Same with MDI 4 kW: billing demand max(3, 4) = 4 -> fixed 4 x 675 = 2,700; total 40,213.40
+    inp.mdi_kw = dec!(4);
+    let bill = compute_bill(&book, &inp).unwrap();
+    assert_eq!(bill.billing_demand_kw, dec!(4));
+    assert_eq!(amount(&bill, "fixed"), dec!(2700));
+    assert_eq!(lines_total(&bill), dec!(40213.40));
+}
+
+// ------------------------------------------------------------------------------------- G9
+
+#[test]
+fn g9_commercial_tou_a2c_sep_2026() {
+    let book = tariff_only_2026();
+    let h = [(ym("2026-07"), 1500)]; // FCA reference month Jul-26
+    let mut inp = input("A-2c", dec!(10), "2026-09", 1200, &h);
+    inp.units_peak_kwh = 300;
+    inp.phase = 3;
+    let bill = compute_bill(&book, &inp).unwrap();
+    // peak 300 x 43.82 = 13,146; off-peak 1,200 x 35.15 = 42,180
+    assert_eq!(amount(&bill, "energy"), dec!(55326));
+    // fixed max(25% x 10, 0) = 2.5 kW x 1,250 = 3,125
+    assert_eq!(amount(&bill, "fixed"), dec!(3125));
+    // FCA 1,500 x 2.0581 = 3,087.15; QTA 1,500 x 0.5194 = 779.10
+    assert_eq!(amount(&bill, "fpa"), dec!(3087.15));
+    assert_eq!(amount(&bill, "qta"), dec!(779.10));
+    // total 13,146 + 42,180 + 3,125 + 3,087.15 + 779.10 = 62,317.25
+    assert_eq!(lines_total(&bill), dec!(62317.25));
+}
+
+// ------------------------------------------------------------------------------------- KNOWN-CASES B
+
+/// August 2022 rates (KNOWN-CASES.md B, fixture data only, not shipped as a tariff).
+const AUG_2022_FIXTURE: &str = r#"
+[[schedule]]
+id = "FIXTURE-AUG-2022"
+sro = "fixture: Profit 2022-09-12 rates (KNOWN-CASES B)"
+effective_from = "2022-08-01"
+confirmed = false
+[[schedule.tariff]]
+code = "A-1a"
+category = "residential"
+pricing = "residential"
+fixed_basis = "none"
+unprotected_pricing = "single_slab"
+lifeline_max_load_kw = "1"
+lifeline_max_kwh = 50
+lifeline_history_months = 12
+protected_max_kwh = 200
+protected_history_months = 6
+slabs = [
+  { band = "lifeline",    from = 1,   to = 50,  rate = "3.95" },
+  { band = "protected",   from = 1,   to = 100, rate = "7.74" },
+  { band = "protected",   from = 101, to = 200, rate = "10.06" },
+  { band = "unprotected", from = 1,   to = 100, rate = "13.48" },
+  { band = "unprotected", from = 101, to = 200, rate = "18.58" },
+  { band = "unprotected", from = 201, to = 300, rate = "21.47" },
+  { band = "unprotected", from = 301, to = 400, rate = "24.63" },
+  { band = "unprotected", from = 401, to = 500, rate = "26.09" },
+  { band = "unprotected", from = 501, to = 600, rate = "27.01" },
+  { band = "unprotected", from = 601, to = 700, rate = "27.65" },
+  { band = "unprotected", from = 701,           rate = "31.12" },
+]
+[[terms]]
+effective_from = "2022-01-01"
+due_days = 10
+lps_percent = "10"
+lps_base = ["energy"]
+source = "fixture"
+"#;
+
+#[test]
+fn b04_short_cycle_is_never_scaled_up() {
+    let mut book = TariffBook::empty();
+    book.load_toml(AUG_2022_FIXTURE).unwrap();
+    // Protected consumer read 2024-05-03 .. 2024-05-30 (27 days), 195 units metered.
+    let h = flat_history("2024-06", 6, 180);
+    let mut inp = input("A-1a", dec!(2), "2024-06", 195, &h);
+    inp.period_days = 27;
+    inp.issue_date = day(2024, 6, 1);
+    let bill = compute_bill(&book, &inp).unwrap();
+    // Billed units = metered units (not 195 x 30 / 27 = 216.7 -> 217, which would make the
+    // consumer unprotected); protected status kept.
+    assert_eq!(bill.units_kwh, 195);
+    assert_eq!(bill.band, "protected");
+    // 100 x 7.74 + 95 x 10.06 = 774 + 955.70 = 1,729.70
+    assert_eq!(amount(&bill, "energy"), dec!(1729.70));
+    // The period length changes nothing.
+    inp.period_days = 30;
+    assert_eq!(compute_bill(&book, &inp).unwrap().lines, bill.lines);
+}
+
+#[test]
+fn b06_fca_on_reference_month_units_with_gst() {
+    let mut book = TariffBook::empty();
+    book.load_toml(AUG_2022_FIXTURE).unwrap();
+    book.load_toml(
+        r#"
+[[fpa]]
+fuel_month = "2022-06"
+rate = "2.50"
+sro = "fixture: FCA June 2022 (KNOWN-CASES B06)"
+[[gst]]
+effective_from = "2022-01-01"
+percent = "18"
+base = ["energy", "fixed", "fc_surcharge", "qta", "ed"]
+source = "fixture (B06 states GST 18%)"
+"#,
+    )
+    .unwrap();
+    // R1: June 180, July 260, August 240; June's FCA is charged in the August bill.
+    let h = [(ym("2022-06"), 180), (ym("2022-07"), 260)];
+    let mut inp = input("A-1a", dec!(2), "2022-08", 240, &h);
+    inp.issue_date = day(2022, 8, 5);
+    let bill = compute_bill(&book, &inp).unwrap();
+    // FCA = 180 x 2.50 = 450 (not 240 x 2.50 = 600)
+    let fpa = bill.line("fpa").unwrap();
+    assert_eq!((fpa.quantity, fpa.amount_rs), (dec!(180), dec!(450.00)));
+    // GST on FCA = 18% x 450 = 81
+    assert_eq!(amount(&bill, "gst_on_fpa"), dec!(81));
+    assert_eq!(bill.total_fpa_rs, dec!(531));
+
+    // Reference month absent from history: 0 units, and the rule says so.
+    let h = [(ym("2022-07"), 260)];
+    let mut inp = input("A-1a", dec!(2), "2022-08", 240, &h);
+    inp.issue_date = day(2022, 8, 5);
+    let bill = compute_bill(&book, &inp).unwrap();
+    let fpa = bill.line("fpa").unwrap();
+    assert_eq!(fpa.amount_rs, dec!(0));
+    assert!(fpa.rule.contains("not in history"), "{}", fpa.rule);
+}
+
+// ------------------------------------------------------------------------------------- refusals
+
+#[test]
+fn missing_rates_are_refused_never_billed_at_zero() {
+    let book = TariffBook::builtin().unwrap();
+    for code in ["A-2b", "A-3", "B-4", "C-1a", "D-1a", "G-1", "K-1a"] {
+        let err = compute_bill(&book, &input(code, dec!(10), "2026-10", 100, &[])).unwrap_err();
+        match &err {
+            BillingError::RateNotPublic { tariff, date, .. } => {
+                assert_eq!(tariff, code);
+                assert_eq!(*date, day(2026, 10, 5));
+            }
+            other => panic!("{code}: {other:?}"),
+        }
+        assert!(err.to_string().contains(code), "{err}");
+    }
+    // 2019: only the 101-200 and 201-300 slabs are known; 350 units needs 301+.
+    let err = compute_bill(&book, &input("A-1a", dec!(3), "2019-07", 350, &[])).unwrap_err();
+    assert!(matches!(err, BillingError::RateNotPublic { .. }), "{err:?}");
+    // Apr-2026 bills carry the Feb-2026 FCA, whose value is not public.
+    let err = compute_bill(&book, &input("A-1a", dec!(2), "2026-04", 150, &[])).unwrap_err();
+    assert!(
+        matches!(&err, BillingError::RateUnknown { what, .. } if what.contains("2026-02")),
+        "{err:?}"
+    );
+    // ED in Punjab before Jul-2025 is not researched.
+    let mut inp = input("A-1a", dec!(3), "2019-07", 203, &[]);
+    inp.province = "Punjab";
+    let err = compute_bill(&book, &inp).unwrap_err();
+    assert!(
+        matches!(&err, BillingError::RateUnknown { what, .. } if what.contains("Punjab")),
+        "{err:?}"
+    );
+    // Unknown code; known code with no schedule in force.
+    let err = compute_bill(&book, &input("Z-9", dec!(1), "2026-10", 1, &[])).unwrap_err();
+    assert!(matches!(err, BillingError::UnknownTariff { .. }));
+    let err = compute_bill(&book, &input("A-1b", dec!(6), "2024-01", 1, &[])).unwrap_err();
+    assert!(matches!(err, BillingError::NoSchedule { .. }), "{err:?}");
+}
+
+#[test]
+fn bad_inputs_are_errors() {
+    let book = tariff_only_2026();
+    let mut inp = input("A-1a", dec!(2), "2026-10", 100, &[]);
+    inp.phase = 2;
+    assert!(matches!(
+        compute_bill(&book, &inp),
+        Err(BillingError::BadInput { field: "phase", .. })
+    ));
+    let mut inp = input("A-1a", dec!(2), "2026-10", 100, &[]);
+    inp.units_peak_kwh = 5;
+    assert!(matches!(
+        compute_bill(&book, &inp),
+        Err(BillingError::BadInput {
+            field: "units_peak_kwh",
+            ..
+        })
+    ));
+    let mut inp = input("A-1a", dec!(-1), "2026-10", 100, &[]);
+    inp.sanctioned_load_kw = dec!(-1);
+    assert!(matches!(
+        compute_bill(&book, &inp),
+        Err(BillingError::BadInput { .. })
+    ));
+    let h = [(ym("2026-10"), 1)];
+    let inp = input("A-1a", dec!(2), "2026-10", 100, &h);
+    assert!(matches!(
+        compute_bill(&book, &inp),
+        Err(BillingError::BadInput {
+            field: "history",
+            ..
+        })
+    ));
+    let h = [(ym("2026-08"), 1), (ym("2026-08"), 2)];
+    let inp = input("A-1a", dec!(2), "2026-10", 100, &h);
+    assert!(matches!(
+        compute_bill(&book, &inp),
+        Err(BillingError::BadInput {
+            field: "history",
+            ..
+        })
+    ));
+    let mut inp = input("A-1a", dec!(2), "2026-10", 100, &[]);
+    inp.province = "Mars";
+    assert!(matches!(
+        compute_bill(&book, &inp),
+        Err(BillingError::BadInput {
+            field: "province",
+            ..
+        })
+    ));
+}
+
+// ------------------------------------------------------------------------------------- book
+
+#[test]
+fn builtin_book_and_rows() {
+    let book = TariffBook::builtin().unwrap();
+    assert_eq!(book.category_of("A-1a"), Some("residential"));
+    assert_eq!(book.category_of("A-2c"), Some("commercial"));
+    assert_eq!(book.category_of("B-2b"), Some("industrial"));
+    assert_eq!(book.category_of("D-1a"), Some("agricultural"));
+    assert_eq!(book.category_of("nope"), None);
+    let rows = book.rows();
+    let a1a_2026: Vec<_> = rows
+        .iter()
+        .filter(|r| r.schedule_id == "SRO-279(I)/2026" && r.tariff == "A-1a")
+        .collect();
+    assert_eq!(a1a_2026.len(), 12);
+    assert!(a1a_2026
+        .iter()
+        .all(|r| r.confirmed && !r.missing && r.fixed_basis == "per_kw_sanctioned"));
+    let a2b = rows.iter().find(|r| r.tariff == "A-2b").unwrap();
+    assert!(a2b.missing && a2b.rate_rs_per_kwh.is_none());
+    let b2b = rows
+        .iter()
+        .find(|r| r.tariff == "B-2b" && r.schedule_id == "SRO-279(I)/2026")
+        .unwrap();
+    assert!(!b2b.confirmed);
+    assert_eq!(b2b.peak_rs_per_kwh, Some(dec!(35.68)));
+    assert_eq!(
+        book.schedule_in_force("A-1a", day(2026, 2, 11)).unwrap(),
+        "SRO-41-52(I)/2026"
+    );
+    assert_eq!(
+        book.schedule_in_force("A-1a", day(2026, 2, 12)).unwrap(),
+        "SRO-279(I)/2026"
+    );
+    assert_eq!(
+        book.schedule_in_force("A-1a", day(2025, 8, 1)).unwrap(),
+        "UNIFORM-FY2025-26"
+    );
+}
+
+#[test]
+fn load_is_all_or_nothing_and_append_only() {
+    let mut book = tariff_only_2026();
+    let rows_before = book.rows().len();
+    // A valid new schedule followed by an invalid FPA: nothing is applied.
+    let bad = r#"
+[[schedule]]
+id = "NEW"
+sro = "S.R.O. 999(I)/2027"
+effective_from = "2027-01-01"
+[[schedule.tariff]]
+code = "A-2a"
+category = "commercial"
+pricing = "flat"
+rate = "40"
+fixed = "1000"
+fixed_basis = "per_consumer"
+[[fpa]]
+fuel_month = "2026-11"
+rate = "abc"
+sro = "x"
+"#;
+    let err = book.load_toml(bad).unwrap_err();
+    assert!(
+        matches!(&err, BillingError::DataInvalid { field: "rate", .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("fpa 2026-11"), "{err}");
+    assert_eq!(book.rows().len(), rows_before);
+    assert!(!book.schedule_ids().contains(&"NEW"));
+    // Same file twice: duplicate.
+    let err = book
+        .load_toml(data::file("sro-279-2026.toml").unwrap())
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        BillingError::Duplicate {
+            kind: "schedule",
+            ..
+        }
+    ));
+    // A float rate is refused (numbers are strings).
+    let err = book
+        .load_toml("[[fpa]]\nfuel_month = \"2026-12\"\nrate = 1.5\nsro = \"x\"\n")
+        .unwrap_err();
+    assert!(matches!(err, BillingError::DataParse(_)), "{err:?}");
+    // A category conflict is refused.
+    let err = book
+        .load_toml("[[schedule]]\nid = \"X\"\nsro = \"x\"\neffective_from = \"2027-01-01\"\n[[schedule.tariff]]\ncode = \"A-1a\"\ncategory = \"commercial\"\nmissing = true\n")
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BillingError::DataInvalid {
+                field: "category",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // The operator loads the Aug-2026 FCA at run time: Oct-2026 bills now carry it.
+    let summary = book
+        .load_toml("[[fpa]]\nfuel_month = \"2026-08\"\nrate = \"1.00\"\nsro = \"S.R.O. test\"\nexempt_bands = [\"lifeline\"]\n")
+        .unwrap();
+    assert_eq!(summary.fpa_months, 1);
+    let h = [(ym("2026-08"), 100)];
+    let bill = compute_bill(&book, &input("A-1a", dec!(2), "2026-10", 100, &h)).unwrap();
+    assert_eq!(amount(&bill, "fpa"), dec!(100.00));
+}
+
+#[test]
+fn several_fpa_months_and_negative_fpa_on_one_bill() {
+    let mut book = tariff_only_2026();
+    book.load_toml(
+        r#"
+[[fpa]]
+fuel_month = "2026-08"
+rate = "-0.50"
+sro = "test: negative FCA, billed late with the next month's"
+bill_months = ["2026-11"]
+[[fpa]]
+fuel_month = "2026-09"
+rate = "0.25"
+sro = "test"
+"#,
+    )
+    .unwrap();
+    let h = [(ym("2026-08"), 100), (ym("2026-09"), 120)];
+    let bill = compute_bill(&book, &input("A-1a", dec!(2), "2026-11", 100, &h)).unwrap();
+    let fpa: Vec<_> = bill
+        .lines
+        .iter()
+        .filter(|l| l.line == "fpa")
+        .map(|l| l.amount_rs)
+        .collect();
+    // 100 x -0.50 = -50.00; 120 x 0.25 = 30.00
+    assert_eq!(fpa, vec![dec!(-50.00), dec!(30.00)]);
+    assert_eq!(bill.total_fpa_rs, dec!(-20));
+}
+
+#[test]
+fn due_date_moves_past_sundays_and_holidays() {
+    let book = tariff_only_2026();
+    // 2026-08-04 + 10 = Fri 14-Aug (Independence Day) -> Sat 15-Aug.
+    let mut inp = input("A-1a", dec!(2), "2026-08", 100, &[]);
+    inp.issue_date = day(2026, 8, 4);
+    assert_eq!(
+        compute_bill(&book, &inp).unwrap().due_date,
+        day(2026, 8, 15)
+    );
+    // 2026-08-06 + 10 = Sun 16-Aug -> Mon 17-Aug.
+    inp.issue_date = day(2026, 8, 6);
+    assert_eq!(
+        compute_bill(&book, &inp).unwrap().due_date,
+        day(2026, 8, 17)
+    );
+    assert_eq!(
+        billing::bill::due_date(&book, day(2026, 8, 6)).unwrap(),
+        day(2026, 8, 17)
+    );
+}
+
+#[test]
+fn unconfirmed_rates_say_so_in_the_line() {
+    let book = tariff_only_2026();
+    let mut inp = input("B-2b", dec!(200), "2026-09", 40_000, &[]);
+    inp.units_peak_kwh = 8_000;
+    inp.mdi_kw = dec!(150);
+    inp.phase = 3;
+    let bill = compute_bill(&book, &inp).unwrap();
+    // BILLING-RULES 9.3 G10 tariff part: demand max(25% x 200, 150) = 150 kW x 1,250 = 187,500;
+    // peak 8,000 x 35.68 = 285,440; off-peak 40,000 x 22.83 = 913,200.
+    assert_eq!(amount(&bill, "fixed"), dec!(187500));
+    assert_eq!(amount(&bill, "energy"), dec!(1198640));
+    assert!(bill
+        .lines
+        .iter()
+        .filter(|l| l.line == "energy")
+        .all(|l| l.rule.contains("UNCONFIRMED")));
+    assert!(bill.versions.contains("UNCONFIRMED"));
+}

@@ -1,0 +1,54 @@
+//! Bulk loading over the PostgreSQL wire protocol: stream CSV bytes to `COPY ... FROM STDIN`.
+//!
+//! The reader is read synchronously in fixed-size chunks ([`COPY_CHUNK_BYTES`]) and each chunk
+//! is sent as one CopyData message, so memory stays bounded whatever the file size. Reading a
+//! local file blocks only briefly per chunk; callers loading from slow sources should wrap the
+//! call in `spawn_blocking`-fed channels instead.
+
+use std::io::Read;
+
+use anyhow::Context;
+use bytes::Bytes;
+use futures::SinkExt;
+
+/// Bytes sent per CopyData message.
+pub const COPY_CHUNK_BYTES: usize = 1024 * 1024;
+
+/// Streams everything `reader` yields to the server as the data of `copy_sql` (a
+/// `COPY table (cols) FROM STDIN ...` statement) and returns the row count the server reported
+/// in its `COPY n` command tag.
+pub async fn copy_csv(
+    client: &tokio_postgres::Client,
+    copy_sql: &str,
+    mut reader: impl Read,
+) -> Result<u64, anyhow::Error> {
+    let sink = client
+        .copy_in::<str, Bytes>(copy_sql)
+        .await
+        .with_context(|| format!("starting {copy_sql}"))?;
+    futures::pin_mut!(sink);
+    let mut buf = vec![0u8; COPY_CHUNK_BYTES];
+    loop {
+        // Fill the chunk as far as the reader allows, so small reads do not become tiny messages.
+        let mut filled = 0;
+        while filled < buf.len() {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(anyhow::Error::new(e).context("reading COPY input")),
+            }
+        }
+        if filled == 0 {
+            break;
+        }
+        sink.send(Bytes::copy_from_slice(&buf[..filled]))
+            .await
+            .context("sending COPY data")?;
+        if filled < buf.len() {
+            break;
+        }
+    }
+    let rows = sink.as_mut().finish().await.context("finishing COPY")?;
+    Ok(rows)
+}
