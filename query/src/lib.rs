@@ -1,0 +1,21 @@
+//! query: SQL over the store.
+//!
+//! Owns: the DataFusion session and catalog ([`engine`]), the table providers that expose the
+//! store's tables ([`tables`]), COPY formats and per-row validation ([`copy`]), and the native
+//! commands called with SQL `CALL` ([`commands`]).
+//!
+//! Invariants:
+//! - Queries never copy whole tables: sealed chunks are converted to Arrow once and shared.
+//! - Lookups by `reference` (and bills by `cycle`) use the store's indexes (filter pushdown).
+//! - A COPY is all-or-nothing; a rejected one names line, column and reason for each bad row.
+//!
+//! Knows nothing of pgwire or sockets: `server` adapts these to the wire.
+
+pub mod commands;
+pub mod copy;
+pub mod engine;
+pub mod error;
+pub mod tables;
+
+pub use engine::Engine;
+pub use error::{CopyRowError, QueryError};

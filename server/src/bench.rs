@@ -1,0 +1,117 @@
+//! `bijli bench`: times each stage of a billing month for N consumers, through the wire.
+//! Prints one line per stage; timings are measurements, never assertions.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use query::Engine;
+use storage::Backend;
+
+use crate::demo::{DEMO_CYCLE, DEMO_DISCO};
+
+pub const REPORT_SQL: &str = "SELECT category, count(*) AS bills, sum(units) AS units_kwh, sum(payable_within_due) AS payable \
+     FROM bills GROUP BY category ORDER BY category";
+
+pub async fn run(consumers: u64, seed: u64, data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let tmp;
+    let dir = match data_dir {
+        Some(d) => d,
+        None => {
+            tmp = std::env::temp_dir().join(format!("bijli-bench-{}", std::process::id()));
+            tmp.clone()
+        }
+    };
+    let gen_dir = dir.join("generated");
+    println!("bijli bench: {consumers} consumers, seed {seed}, data dir {}", dir.display());
+    let opts = clients::generate::GenerateOptions {
+        consumers,
+        seed,
+        disco: DEMO_DISCO.into(),
+        cycle: DEMO_CYCLE.parse().map_err(|e| anyhow::anyhow!("{e:?}"))?,
+    };
+    let t = Instant::now();
+    let g = tokio::task::spawn_blocking({
+        let gen_dir = gen_dir.clone();
+        move || clients::generate::generate_to_dir(&opts, &gen_dir)
+    })
+    .await??;
+    stage("generate (CSV files)", g.consumers, t);
+
+    let store = crate::open_store(&dir.join("store"), Backend::Journal)?;
+    let engine = Arc::new(Engine::new(store.clone())?);
+    let listener = crate::bind("127.0.0.1:0", true).await?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::run_server(listener, engine.clone(), async move {
+        let _ = stop_rx.await;
+    }));
+    let (client, connection) = tokio_postgres::connect(
+        &format!("host={} port={} user=bijli dbname=bijli", addr.ip(), addr.port()),
+        tokio_postgres::NoTls,
+    )
+    .await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    for (table, file, label) in [
+        ("consumers", "consumers.csv", "load consumers (COPY, durable)"),
+        ("readings", "readings.csv", "readings COPY (durable)"),
+        ("payments", "payments.csv", "payments COPY (durable)"),
+    ] {
+        let f = std::fs::File::open(gen_dir.join(file))?;
+        let t = Instant::now();
+        let n = clients::load::copy_csv(
+            &client,
+            &format!("COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)"),
+            std::io::BufReader::new(f),
+        )
+        .await
+        .with_context(|| format!("COPY {table}"))?;
+        stage(label, n, t);
+    }
+    let t = Instant::now();
+    let row = client
+        .query_one(&format!("CALL bill_cycle('{DEMO_DISCO}', '{DEMO_CYCLE}')"), &[])
+        .await?;
+    let bills: i64 = row.get("bills");
+    stage("billing cycle (durable)", bills as u64, t);
+    for i in 0..3 {
+        let t = Instant::now();
+        let rows = client.simple_query(REPORT_SQL).await?;
+        let n = rows.iter().filter(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_))).count();
+        stage(&format!("report: bills by category (run {})", i + 1), n as u64, t);
+    }
+    let some_ref: String = client
+        .query_one("SELECT reference FROM consumers LIMIT 1", &[])
+        .await?
+        .get(0);
+    let t = Instant::now();
+    for _ in 0..100 {
+        client
+            .simple_query(&format!("SELECT payable_within_due FROM bills WHERE reference = '{some_ref}'"))
+            .await?;
+    }
+    stage("100 bill look-ups by reference", 100, t);
+    drop(client);
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    store.shutdown();
+    drop(engine);
+    drop(store);
+    let t = Instant::now();
+    let store = crate::open_store(&dir.join("store"), Backend::Journal)?;
+    stage("restart (replay journal, re-bill cycle)", store.read().consumers.len() as u64, t);
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(str::to_string))
+        .unwrap_or_default();
+    println!("peak resident memory: {}", rss.trim_start_matches("VmHWM:").trim());
+    Ok(())
+}
+
+fn stage(label: &str, n: u64, t: Instant) {
+    let s = t.elapsed().as_secs_f64();
+    println!("{label:<44} {n:>10} rows {s:>9.3} s {:>12.0} rows/s", n as f64 / s.max(1e-9));
+}

@@ -1,0 +1,270 @@
+//! The Postgres wire: pgwire handlers around datafusion-postgres' session service.
+//!
+//! datafusion-postgres (0.19, on pgwire 0.41.1) runs ordinary SQL, SET/SHOW, transactions and
+//! cursors; our [`BijliHook`] takes `COPY ... FROM STDIN` and `CALL ...` before it; our
+//! [`BijliCopy`] receives the COPY data; [`BijliErrors`] maps every error to a SQLSTATE
+//! (see `errors.rs`). No lock is held across an `.await`; store work runs on blocking threads.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::common::{DFSchema, ParamValues};
+use datafusion::logical_expr::{EmptyRelation, LogicalPlan, LogicalPlanBuilder};
+use datafusion::datasource::provider_as_source;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
+use datafusion_postgres::hooks::cursor::CursorStatementHook;
+use datafusion_postgres::hooks::set_show::SetShowHook;
+use datafusion_postgres::hooks::transactions::TransactionStatementHook;
+use datafusion_postgres::hooks::{HookClient, QueryHook};
+use datafusion_postgres::DfSessionService;
+use futures::{Sink, SinkExt};
+use parking_lot::Mutex;
+use pgwire::api::auth::noop::NoopStartupHandler;
+use pgwire::api::cancel::DefaultCancelHandler;
+use pgwire::api::copy::CopyHandler;
+use pgwire::api::portal::Format;
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{CopyResponse, Response, Tag};
+use pgwire::api::{ClientInfo, ConnectionManager, ErrorHandler, PgWireServerHandlers};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
+use pgwire::messages::PgWireBackendMessage;
+use query::commands::{plan_call, Call};
+use query::copy::{plan_copy, CopySink};
+use query::Engine;
+
+use crate::command_table::CommandTable;
+use crate::errors::{map_error, query_error};
+
+/// The COPY in progress on one connection.
+#[derive(Default)]
+struct CopySlot(Mutex<Option<CopySink>>);
+
+pub struct BijliHook {
+    engine: Arc<Engine>,
+}
+
+impl BijliHook {
+    fn call_plan(&self, call: Call) -> PgWireResult<LogicalPlan> {
+        let table = CommandTable::new(self.engine.clone(), call).map_err(|e| query_error(&e))?;
+        LogicalPlanBuilder::scan("call", provider_as_source(Arc::new(table)), None)
+            .and_then(|b| b.build())
+            .map_err(|e| PgWireError::ApiError(Box::new(e)))
+    }
+
+    async fn run_call(&self, call: Call, ctx: &SessionContext, format: &Format) -> PgWireResult<Response> {
+        let plan = self.call_plan(call)?;
+        let df = ctx
+            .execute_logical_plan(plan)
+            .await
+            .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        Ok(Response::Query(encode_dataframe(df, format, None).await?))
+    }
+
+    fn start_copy(&self, stmt: &Statement, client: &mut dyn HookClient) -> Option<PgWireResult<Response>> {
+        let plan = match plan_copy(stmt)? {
+            Ok(p) => p,
+            Err(e) => return Some(Err(query_error(&e))),
+        };
+        let columns = plan.fields.len();
+        let slot = client.session_extensions().get_or_insert_with(CopySlot::default);
+        *slot.0.lock() = Some(CopySink::new(plan));
+        Some(Ok(Response::CopyIn(CopyResponse::new(
+            0,
+            columns,
+            futures::stream::empty(),
+        ))))
+    }
+}
+
+#[async_trait]
+impl QueryHook for BijliHook {
+    async fn handle_simple_query(
+        &self,
+        statement: &Statement,
+        session_context: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        if let Some(r) = self.start_copy(statement, client) {
+            return Some(r);
+        }
+        match plan_call(statement)? {
+            Ok(call) => Some(self.run_call(call, session_context, &Format::UnifiedText).await),
+            Err(e) => Some(Err(query_error(&e))),
+        }
+    }
+
+    async fn handle_extended_parse_query(
+        &self,
+        statement: &Statement,
+        _session_context: &SessionContext,
+        _client: &(dyn ClientInfo + Send + Sync),
+    ) -> Option<PgWireResult<LogicalPlan>> {
+        if let Some(r) = plan_copy(statement) {
+            return Some(match r {
+                Ok(_) => Ok(LogicalPlan::EmptyRelation(EmptyRelation {
+                    produce_one_row: false,
+                    schema: Arc::new(DFSchema::empty()),
+                })),
+                Err(e) => Err(query_error(&e)),
+            });
+        }
+        match plan_call(statement)? {
+            // The command runs when the plan is executed (CommandTable::scan), not at Parse.
+            Ok(call) => Some(self.call_plan(call)),
+            Err(e) => Some(Err(query_error(&e))),
+        }
+    }
+
+    async fn handle_extended_query(
+        &self,
+        statement: &Statement,
+        _logical_plan: &LogicalPlan,
+        _params: &ParamValues,
+        _session_context: &SessionContext,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        // CALL falls through: datafusion-postgres executes its plan with the portal's formats.
+        self.start_copy(statement, client)
+    }
+}
+
+pub struct BijliCopy {
+    engine: Arc<Engine>,
+}
+
+#[async_trait]
+impl CopyHandler for BijliCopy {
+    async fn on_copy_data<C>(&self, client: &mut C, copy_data: CopyData) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some(slot) = client.session_extensions().get::<CopySlot>() {
+            if let Some(sink) = slot.0.lock().as_mut() {
+                sink.feed(&copy_data.data);
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_copy_done<C>(&self, client: &mut C, _done: CopyDone) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let sink = client
+            .session_extensions()
+            .get::<CopySlot>()
+            .and_then(|s| s.0.lock().take());
+        let Some(sink) = sink else {
+            return Err(map_error(PgWireError::ApiError("no COPY in progress".into())));
+        };
+        let engine = self.engine.clone();
+        let outcome = tokio::task::spawn_blocking(move || sink.finish(&engine.store))
+            .await
+            .map_err(|e| PgWireError::ApiError(Box::new(e)))?
+            .map_err(|e| query_error(&e))?;
+        client
+            .send(PgWireBackendMessage::CommandComplete(
+                Tag::new("COPY").with_rows(outcome.rows).into(),
+            ))
+            .await?;
+        Ok(())
+    }
+
+    async fn on_copy_fail<C>(&self, client: &mut C, fail: CopyFail) -> PgWireError
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some(s) = client.session_extensions().get::<CopySlot>() {
+            s.0.lock().take();
+        }
+        PgWireError::UserError(Box::new(pgwire::error::ErrorInfo::new(
+            "ERROR".into(),
+            "57014".into(),
+            format!("COPY aborted by the client, nothing was loaded: {}", fail.message),
+        )))
+    }
+}
+
+pub struct BijliErrors;
+
+impl ErrorHandler for BijliErrors {
+    fn on_error<C>(&self, _client: &C, error: &mut PgWireError)
+    where
+        C: ClientInfo,
+    {
+        let e = std::mem::replace(error, PgWireError::InvalidCancelRequest);
+        *error = map_error(e);
+        tracing::debug!("error sent: {error}");
+    }
+}
+
+pub struct Startup {
+    manager: Arc<ConnectionManager>,
+}
+
+impl NoopStartupHandler for Startup {
+    fn connection_manager(&self) -> Option<Arc<ConnectionManager>> {
+        Some(self.manager.clone())
+    }
+}
+
+/// Everything pgwire needs for one server.
+pub struct Handlers {
+    session: Arc<DfSessionService>,
+    copy: Arc<BijliCopy>,
+    startup: Arc<Startup>,
+    cancel: Arc<DefaultCancelHandler>,
+}
+
+impl Handlers {
+    pub fn new(engine: Arc<Engine>) -> Handlers {
+        let hooks: Vec<Arc<dyn QueryHook>> = vec![
+            Arc::new(BijliHook {
+                engine: engine.clone(),
+            }),
+            Arc::new(CursorStatementHook),
+            Arc::new(SetShowHook),
+            Arc::new(TransactionStatementHook),
+        ];
+        let manager = Arc::new(ConnectionManager::new());
+        Handlers {
+            session: Arc::new(DfSessionService::new_with_hooks(engine.ctx.clone(), hooks)),
+            copy: Arc::new(BijliCopy { engine }),
+            startup: Arc::new(Startup {
+                manager: manager.clone(),
+            }),
+            cancel: Arc::new(DefaultCancelHandler::new(manager)),
+        }
+    }
+}
+
+impl PgWireServerHandlers for Handlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.session.clone()
+    }
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.session.clone()
+    }
+    fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
+        self.startup.clone()
+    }
+    fn copy_handler(&self) -> Arc<impl CopyHandler> {
+        self.copy.clone()
+    }
+    fn error_handler(&self) -> Arc<impl ErrorHandler> {
+        Arc::new(BijliErrors)
+    }
+    fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
+        self.cancel.clone()
+    }
+}

@@ -1,0 +1,32 @@
+//! storage: Bijli's in-memory store, its write-ahead journal and recovery.
+//!
+//! Owns: the row types ([`rows`]), the append-only chunked tables and their indexes
+//! ([`store::State`]), the CRC-framed journal with group commit and the sled backend behind
+//! one [`journal::Log`] trait ([`journal`]), and replay on open.
+//!
+//! Invariants:
+//! - The journal is the source of truth. Every state change is one [`store::Record`]; the
+//!   in-memory state is exactly the fold of the journal's valid frames, in order.
+//! - A write is acknowledged only after its frame is durable (one fdatasync per group).
+//! - A batch is validated whole before anything is applied: a bad row rejects the batch and
+//!   nothing of it is journaled or visible (see [`error::RowError`]).
+//! - Payments are idempotent by transaction id: an identical re-send is skipped, a conflicting
+//!   one is rejected.
+//! - Bills are not journaled: a `BillCycle` record is replayed by recomputing, which the
+//!   billing crate guarantees is deterministic; so a cycle's bills are reproducible.
+//! - Sealed table chunks are immutable; only tails grow.
+//!
+//! Knows nothing of SQL or the network. Synchronous: callers on an async runtime use
+//! `spawn_blocking`.
+
+pub mod error;
+pub mod journal;
+pub mod rows;
+pub mod store;
+
+pub use error::{RowError, StorageError};
+pub use rows::*;
+pub use store::{
+    Backend, CategoryTotal, CycleBills, CycleSummary, PaymentSummary, RecoveryReport, State,
+    Store, Table, CHUNK_ROWS,
+};

@@ -1,0 +1,1002 @@
+//! The in-memory store and its write path.
+//!
+//! Every write follows one order, under the state's write lock:
+//! validate the whole batch (all-or-nothing) -> encode the journal record -> apply it to
+//! memory -> enqueue the frame to the group committer -> release the lock -> wait until the
+//! frame is durable -> acknowledge. Enqueueing under the lock makes journal order equal apply
+//! order, so replay rebuilds exactly the same state. A reader may see a batch up to one group
+//! commit (one fdatasync) before it is acknowledged; if the sync fails the store refuses all
+//! further writes (memory would be ahead of disk) and the server must be restarted.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use billing::{compute_bill, BillInput, TariffBook, YearMonth};
+use chrono::NaiveDate;
+use parking_lot::{RwLock, RwLockReadGuard};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{RowError, StorageError};
+use crate::journal::{Committer, FileJournal, Log, ReplayStats, SledLog};
+use crate::rows::*;
+
+/// Rows per sealed chunk. Sealed chunks never change, so the SQL layer converts each one to
+/// its columnar form once and shares it between queries.
+pub const CHUNK_ROWS: usize = 65_536;
+/// Most rejected rows reported back for one batch.
+pub const MAX_REPORTED_ROW_ERRORS: usize = 100;
+
+/// An append-only table split into immutable chunks plus a growing tail.
+#[derive(Debug)]
+pub struct Table<T> {
+    sealed: Vec<Arc<Vec<T>>>,
+    tail: Vec<T>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table {
+            sealed: Vec::new(),
+            tail: Vec::new(),
+        }
+    }
+}
+
+impl<T> Table<T> {
+    pub fn len(&self) -> usize {
+        self.sealed.len() * CHUNK_ROWS + self.tail.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn push(&mut self, row: T) {
+        self.tail.push(row);
+        if self.tail.len() == CHUNK_ROWS {
+            let full = std::mem::replace(&mut self.tail, Vec::with_capacity(CHUNK_ROWS));
+            self.sealed.push(Arc::new(full));
+        }
+    }
+    pub fn get(&self, i: usize) -> Option<&T> {
+        let c = i / CHUNK_ROWS;
+        if c < self.sealed.len() {
+            self.sealed[c].get(i % CHUNK_ROWS)
+        } else {
+            self.tail.get(i - self.sealed.len() * CHUNK_ROWS)
+        }
+    }
+    /// Immutable chunks (shareable) and the current tail (copy it under the read lock).
+    pub fn chunks(&self) -> (&[Arc<Vec<T>>], &[T]) {
+        (&self.sealed, &self.tail)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.sealed
+            .iter()
+            .flat_map(|c| c.iter())
+            .chain(self.tail.iter())
+    }
+}
+
+/// Per-consumer state that changes after load.
+#[derive(Debug, Clone, Default)]
+pub struct ConsumerDyn {
+    pub balance_paisa: i64,
+    /// Units billed by Bijli, per cycle (oldest first).
+    pub billed: Vec<(YearMonth, u64)>,
+}
+
+/// The bills of one billing cycle of one DISCO: immutable once installed.
+#[derive(Debug)]
+pub struct CycleBills {
+    pub disco: String,
+    pub cycle: YearMonth,
+    pub issue_date: NaiveDate,
+    pub bills: Vec<BillRow>,
+    pub lines: Vec<LineRow>,
+    pub refusals: Vec<BillRefusal>,
+    pub by_reference: HashMap<u64, u32>,
+    pub summary: CycleSummary,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CategoryTotal {
+    pub category: String,
+    pub bills: u64,
+    pub units_kwh: u64,
+    pub payable_paisa: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CycleSummary {
+    pub disco: String,
+    pub cycle: String,
+    pub bills: u64,
+    pub refused: u64,
+    pub without_reading: u64,
+    pub units_kwh: u64,
+    pub payable_paisa: i64,
+    pub by_category: Vec<CategoryTotal>,
+    pub elapsed_ms: u64,
+}
+
+/// What a payment batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PaymentSummary {
+    pub posted: usize,
+    /// Re-sent payments (same transaction id, same details) skipped without double-posting.
+    pub duplicates: usize,
+}
+
+/// A journal record: every state change is one of these.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Record {
+    Consumers(Vec<Consumer>),
+    Readings(Vec<Reading>),
+    Payments(Vec<Payment>),
+    Tariff {
+        name: String,
+        text: String,
+    },
+    BillCycle {
+        disco: String,
+        cycle: YearMonth,
+        #[serde(with = "crate::rows::date_days")]
+        issue_date: NaiveDate,
+    },
+}
+
+/// A loaded operator tariff file (kept so the `tariffs` table and restarts show it).
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    pub name: String,
+    pub bytes: usize,
+}
+
+/// Everything in memory.
+pub struct State {
+    pub book: TariffBook,
+    pub tariff_files: Vec<LoadedFile>,
+    pub consumers: Table<Consumer>,
+    pub consumer_dyn: Vec<ConsumerDyn>,
+    pub consumer_by_ref: HashMap<u64, u32>,
+    pub readings: Table<Reading>,
+    pub reading_by_key: HashMap<(u32, YearMonth), u32>,
+    pub payments: Table<Payment>,
+    pub payment_by_txn: HashMap<String, u32>,
+    pub payments_by_ref: HashMap<u64, Vec<u32>>,
+    /// Bills by (DISCO, cycle).
+    pub cycles: BTreeMap<(String, YearMonth), Arc<CycleBills>>,
+    /// Bumped on every applied record: lets caches know nothing changed.
+    pub version: u64,
+}
+
+impl State {
+    fn new(book: TariffBook) -> Self {
+        State {
+            book,
+            tariff_files: Vec::new(),
+            consumers: Table::default(),
+            consumer_dyn: Vec::new(),
+            consumer_by_ref: HashMap::new(),
+            readings: Table::default(),
+            reading_by_key: HashMap::new(),
+            payments: Table::default(),
+            payment_by_txn: HashMap::new(),
+            payments_by_ref: HashMap::new(),
+            cycles: BTreeMap::new(),
+            version: 0,
+        }
+    }
+
+    pub fn consumer(&self, reference: u64) -> Option<(u32, &Consumer)> {
+        let idx = *self.consumer_by_ref.get(&reference)?;
+        Some((idx, self.consumers.get(idx as usize)?))
+    }
+
+    /// Readings whose consumer is this reference.
+    pub fn readings_of(&self, reference: u64) -> Vec<u32> {
+        let Some((idx, _)) = self.consumer(reference) else {
+            return Vec::new();
+        };
+        let mut v: Vec<u32> = self
+            .reading_by_key
+            .iter()
+            .filter(|((c, _), _)| *c == idx)
+            .map(|(_, r)| *r)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    // ---- validation (no mutation) ----
+
+    fn validate_consumers(&self, rows: &[Consumer]) -> Result<(), StorageError> {
+        let mut errs = Vec::new();
+        let mut seen = std::collections::HashSet::with_capacity(rows.len());
+        for (i, c) in rows.iter().enumerate() {
+            let mut err = |column, reason: String, sqlstate| {
+                if errs.len() < MAX_REPORTED_ROW_ERRORS {
+                    errs.push(RowError {
+                        row: i,
+                        column,
+                        reason,
+                        sqlstate,
+                    })
+                }
+            };
+            if self.consumer_by_ref.contains_key(&c.reference) || !seen.insert(c.reference) {
+                err(
+                    "reference",
+                    format!("duplicate reference {:014}", c.reference),
+                    "23505",
+                );
+            }
+            if self.book.category_of(&c.tariff).is_none() {
+                err(
+                    "tariff",
+                    format!("unknown tariff code {:?}", c.tariff),
+                    "22023",
+                );
+            }
+            if c.sanctioned_load_kw.is_sign_negative() {
+                err(
+                    "sanctioned_load_kw",
+                    "sanctioned load cannot be negative".into(),
+                    "22003",
+                );
+            }
+            if c.phase != 1 && c.phase != 3 {
+                err("phase", format!("phase must be 1 or 3, got {}", c.phase), "22023");
+            }
+            if c.multiplying_factor == 0 {
+                err(
+                    "multiplying_factor",
+                    "multiplying factor must be at least 1".into(),
+                    "22023",
+                );
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(StorageError::Rows(errs))
+        }
+    }
+
+    /// Validates readings and fills in their units (rollover and multiplying factor).
+    fn validate_readings(&self, rows: &mut [Reading]) -> Result<(), StorageError> {
+        let mut errs = Vec::new();
+        let mut seen = std::collections::HashSet::with_capacity(rows.len());
+        for (i, r) in rows.iter_mut().enumerate() {
+            let mut err = |column, reason: String, sqlstate| {
+                if errs.len() < MAX_REPORTED_ROW_ERRORS {
+                    errs.push(RowError {
+                        row: i,
+                        column,
+                        reason,
+                        sqlstate,
+                    })
+                }
+            };
+            let Some((idx, c)) = self.consumer(r.reference) else {
+                err(
+                    "reference",
+                    format!("no consumer with reference {:014}", r.reference),
+                    "23503",
+                );
+                continue;
+            };
+            if self.reading_by_key.contains_key(&(idx, r.cycle)) || !seen.insert((idx, r.cycle)) {
+                err(
+                    "cycle",
+                    format!(
+                        "a reading for {:014} in cycle {} already exists",
+                        r.reference, r.cycle
+                    ),
+                    "23505",
+                );
+                continue;
+            }
+            if r.reading_date < r.previous_reading_date {
+                err(
+                    "reading_date",
+                    "reading date is before the previous reading date".into(),
+                    "22007",
+                );
+                continue;
+            }
+            let mf = u64::from(c.multiplying_factor);
+            match register_advance(r.offpeak_previous, r.offpeak_present) {
+                Some(d) => r.offpeak_units = d * mf,
+                None => {
+                    err(
+                        "offpeak_present",
+                        format!(
+                            "present reading {} is below previous reading {} and is not a register rollover",
+                            r.offpeak_present, r.offpeak_previous
+                        ),
+                        "22023",
+                    );
+                    continue;
+                }
+            }
+            match (r.peak_previous, r.peak_present) {
+                (Some(p), Some(q)) => match register_advance(p, q) {
+                    Some(d) => r.peak_units = d * mf,
+                    None => err(
+                        "peak_present",
+                        format!(
+                            "present peak reading {q} is below previous {p} and is not a register rollover"
+                        ),
+                        "22023",
+                    ),
+                },
+                (None, None) => {
+                    r.peak_units = 0;
+                    if c.tou {
+                        err(
+                            "peak_present",
+                            format!("consumer {:014} is billed on TOU: peak registers are required", r.reference),
+                            "23502",
+                        );
+                    }
+                }
+                _ => err(
+                    "peak_present",
+                    "peak_previous and peak_present must both be given or both be empty".into(),
+                    "22023",
+                ),
+            }
+            if let Some(m) = r.mdi_kw {
+                if m.is_sign_negative() {
+                    err("mdi_kw", "MDI cannot be negative".into(), "22003");
+                }
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(StorageError::Rows(errs))
+        }
+    }
+
+    /// Validates payments; returns which rows are re-sent duplicates to skip.
+    fn validate_payments(&self, rows: &[Payment]) -> Result<Vec<bool>, StorageError> {
+        let mut errs = Vec::new();
+        let mut dup = vec![false; rows.len()];
+        let mut in_batch: HashMap<&str, usize> = HashMap::new();
+        for (i, p) in rows.iter().enumerate() {
+            let mut err = |column, reason: String, sqlstate| {
+                if errs.len() < MAX_REPORTED_ROW_ERRORS {
+                    errs.push(RowError {
+                        row: i,
+                        column,
+                        reason,
+                        sqlstate,
+                    })
+                }
+            };
+            if !self.consumer_by_ref.contains_key(&p.reference) {
+                err(
+                    "reference",
+                    format!("no consumer with reference {:014}", p.reference),
+                    "23503",
+                );
+                continue;
+            }
+            if p.amount_paisa <= 0 {
+                err(
+                    "amount",
+                    format!(
+                        "payment amount must be positive, got {}",
+                        decimal_from_paisa(p.amount_paisa)
+                    ),
+                    "22003",
+                );
+                continue;
+            }
+            if p.transaction_id.trim().is_empty() {
+                err("transaction_id", "transaction id is empty".into(), "23502");
+                continue;
+            }
+            let earlier = self
+                .payment_by_txn
+                .get(&p.transaction_id)
+                .and_then(|&j| self.payments.get(j as usize))
+                .or_else(|| in_batch.get(p.transaction_id.as_str()).map(|&j| &rows[j]));
+            match earlier {
+                Some(e) if e == p => dup[i] = true,
+                Some(_) => err(
+                    "transaction_id",
+                    format!(
+                        "transaction {} was already posted with different details",
+                        p.transaction_id
+                    ),
+                    "23505",
+                ),
+                None => {
+                    in_batch.insert(p.transaction_id.as_str(), i);
+                }
+            }
+        }
+        if errs.is_empty() {
+            Ok(dup)
+        } else {
+            Err(StorageError::Rows(errs))
+        }
+    }
+
+    // ---- apply (mutation; infallible for validated input) ----
+
+    fn apply_consumers(&mut self, rows: Vec<Consumer>) {
+        for c in rows {
+            let idx = self.consumers.len() as u32;
+            self.consumer_by_ref.insert(c.reference, idx);
+            self.consumer_dyn.push(ConsumerDyn {
+                balance_paisa: c.opening_arrears_paisa,
+                billed: Vec::new(),
+            });
+            self.consumers.push(c);
+        }
+    }
+
+    fn apply_readings(&mut self, rows: Vec<Reading>) {
+        for r in rows {
+            if let Some(&idx) = self.consumer_by_ref.get(&r.reference) {
+                let ri = self.readings.len() as u32;
+                self.reading_by_key.insert((idx, r.cycle), ri);
+                self.readings.push(r);
+            }
+        }
+    }
+
+    fn apply_payments(&mut self, rows: Vec<Payment>, dup: &[bool]) -> PaymentSummary {
+        let mut s = PaymentSummary::default();
+        for (p, d) in rows.into_iter().zip(dup) {
+            if *d || self.payment_by_txn.contains_key(&p.transaction_id) {
+                s.duplicates += 1;
+                continue;
+            }
+            let pi = self.payments.len() as u32;
+            if let Some(&idx) = self.consumer_by_ref.get(&p.reference) {
+                if let Some(cd) = self.consumer_dyn.get_mut(idx as usize) {
+                    cd.balance_paisa -= p.amount_paisa;
+                }
+            }
+            self.payment_by_txn.insert(p.transaction_id.clone(), pi);
+            self.payments_by_ref.entry(p.reference).or_default().push(pi);
+            self.payments.push(p);
+            s.posted += 1;
+        }
+        s
+    }
+
+    /// Computes every bill of the cycle (in parallel) without mutating anything.
+    fn compute_cycle(
+        &self,
+        disco: &str,
+        cycle: YearMonth,
+        issue_date: NaiveDate,
+    ) -> Result<CycleBills, StorageError> {
+        let started = Instant::now();
+        let previous = self.cycles.get(&(disco.to_string(), cycle)).cloned();
+        let n = self.consumers.len();
+        let threads = std::thread::available_parallelism()
+            .map(|p| p.get())
+            .unwrap_or(1)
+            .clamp(1, 16);
+        let per = n.div_ceil(threads.max(1)).max(1);
+        struct Part {
+            bills: Vec<BillRow>,
+            lines: Vec<LineRow>,
+            refusals: Vec<BillRefusal>,
+            without_reading: u64,
+        }
+        let interner = Interner::default();
+        let parts: Vec<Part> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let lo = (t * per).min(n);
+                    let hi = ((t + 1) * per).min(n);
+                    let previous = previous.clone();
+                    let interner = &interner;
+                    s.spawn(move || {
+                        let mut part = Part {
+                            bills: Vec::new(),
+                            lines: Vec::new(),
+                            refusals: Vec::new(),
+                            without_reading: 0,
+                        };
+                        let mut history: Vec<(YearMonth, u64)> = Vec::with_capacity(24);
+                        for idx in lo..hi {
+                            let Some(c) = self.consumers.get(idx) else {
+                                continue;
+                            };
+                            if c.disco != disco || c.status == ConsumerStatus::PermDisconnected {
+                                continue;
+                            }
+                            let Some(&ri) = self.reading_by_key.get(&(idx as u32, cycle)) else {
+                                part.without_reading += 1;
+                                continue;
+                            };
+                            let Some(r) = self.readings.get(ri as usize) else {
+                                continue;
+                            };
+                            let dynamic = &self.consumer_dyn[idx];
+                            history.clear();
+                            history.extend(c.history.iter().filter(|(m, _)| *m < cycle));
+                            history.extend(dynamic.billed.iter().filter(|(m, _)| *m < cycle));
+                            // Re-billing a cycle starts from the arrears the first run saw.
+                            let arrears_paisa = match previous
+                                .as_ref()
+                                .and_then(|p| p.by_reference.get(&c.reference).map(|&b| &p.bills[b as usize]))
+                            {
+                                Some(old) => old.arrears_paisa,
+                                None => dynamic.balance_paisa,
+                            };
+                            let period_days = (r.reading_date - r.previous_reading_date)
+                                .num_days()
+                                .clamp(0, 400) as u32;
+                            let input = BillInput {
+                                disco: &c.disco,
+                                tariff: &c.tariff,
+                                sanctioned_load_kw: c.sanctioned_load_kw,
+                                phase: c.phase,
+                                province: &c.province,
+                                cycle,
+                                issue_date,
+                                period_days,
+                                units_offpeak_kwh: r.offpeak_units,
+                                units_peak_kwh: r.peak_units,
+                                mdi_kw: r.mdi_kw.unwrap_or_default(),
+                                history: &history,
+                                arrears_rs: decimal_from_paisa(arrears_paisa),
+                                atl: c.atl,
+                            };
+                            match compute_bill(&self.book, &input) {
+                                Ok(b) => {
+                                    let bill_idx = part.bills.len() as u32;
+                                    let first_line = part.lines.len() as u32;
+                                    for (seq, l) in b.lines.iter().enumerate() {
+                                        part.lines.push(LineRow {
+                                            bill_idx,
+                                            seq: seq as u16,
+                                            line: l.line,
+                                            quantity: l.quantity,
+                                            rate: l.rate,
+                                            amount_paisa: paisa_from_decimal(l.amount_rs),
+                                            rule: l.rule,
+                                            source: l.source.clone(),
+                                        });
+                                    }
+                                    part.bills.push(BillRow {
+                                        reference: c.reference,
+                                        consumer_idx: idx as u32,
+                                        cycle,
+                                        tariff: interner.get(&c.tariff),
+                                        category: interner.get(
+                                            self.book.category_of(&c.tariff).unwrap_or("unknown"),
+                                        ),
+                                        band: interner.get(&b.band),
+                                        units_kwh: b.units_kwh,
+                                        billing_demand_kw: b.billing_demand_kw,
+                                        current_bill_paisa: paisa_from_decimal(b.current_bill_rs),
+                                        total_fpa_paisa: paisa_from_decimal(b.total_fpa_rs),
+                                        arrears_paisa: paisa_from_decimal(b.arrears_rs),
+                                        payable_within_due_paisa: paisa_from_decimal(
+                                            b.payable_within_due_rs,
+                                        ),
+                                        lps_paisa: paisa_from_decimal(b.lps_rs),
+                                        payable_after_due_paisa: paisa_from_decimal(
+                                            b.payable_after_due_rs,
+                                        ),
+                                        issue_date,
+                                        due_date: b.due_date,
+                                        versions: interner.get(&b.versions),
+                                        first_line,
+                                        line_count: b.lines.len() as u16,
+                                    });
+                                }
+                                Err(e) => part.refusals.push(BillRefusal {
+                                    reference: c.reference,
+                                    tariff: c.tariff.clone(),
+                                    reason: e.to_string(),
+                                }),
+                            }
+                        }
+                        part
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().ok())
+                .collect()
+        });
+        if parts.len() != threads {
+            return Err(StorageError::Invalid(
+                "a billing worker thread panicked".into(),
+            ));
+        }
+        let mut bills = Vec::new();
+        let mut lines = Vec::new();
+        let mut refusals = Vec::new();
+        let mut without_reading = 0;
+        for mut p in parts {
+            let base_bill = bills.len() as u32;
+            let base_line = lines.len() as u32;
+            for l in &mut p.lines {
+                l.bill_idx += base_bill;
+            }
+            for b in &mut p.bills {
+                b.first_line += base_line;
+            }
+            bills.append(&mut p.bills);
+            lines.append(&mut p.lines);
+            refusals.append(&mut p.refusals);
+            without_reading += p.without_reading;
+        }
+        let mut by_reference = HashMap::with_capacity(bills.len());
+        let mut by_cat: BTreeMap<&str, CategoryTotal> = BTreeMap::new();
+        let mut summary = CycleSummary {
+            disco: disco.to_string(),
+            cycle: cycle.to_string(),
+            ..Default::default()
+        };
+        for (i, b) in bills.iter().enumerate() {
+            by_reference.insert(b.reference, i as u32);
+            let amount = b.current_bill_paisa + b.total_fpa_paisa;
+            let t = by_cat.entry(&b.category).or_insert_with(|| CategoryTotal {
+                category: b.category.to_string(),
+                ..Default::default()
+            });
+            t.bills += 1;
+            t.units_kwh += b.units_kwh;
+            t.payable_paisa += amount;
+            summary.bills += 1;
+            summary.units_kwh += b.units_kwh;
+            summary.payable_paisa += amount;
+        }
+        summary.refused = refusals.len() as u64;
+        summary.without_reading = without_reading;
+        summary.by_category = by_cat.into_values().collect();
+        summary.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(CycleBills {
+            disco: disco.to_string(),
+            cycle,
+            issue_date,
+            bills,
+            lines,
+            refusals,
+            by_reference,
+            summary,
+        })
+    }
+
+    fn install_cycle(&mut self, cb: CycleBills) -> CycleSummary {
+        let key = (cb.disco.clone(), cb.cycle);
+        // Undo the balance effect of an earlier run of the same cycle (re-billing).
+        if let Some(old) = self.cycles.get(&key).cloned() {
+            for b in &old.bills {
+                if let Some(d) = self.consumer_dyn.get_mut(b.consumer_idx as usize) {
+                    d.balance_paisa -= b.current_bill_paisa + b.total_fpa_paisa;
+                    d.billed.retain(|(m, _)| *m != cb.cycle);
+                }
+            }
+        }
+        for b in &cb.bills {
+            if let Some(d) = self.consumer_dyn.get_mut(b.consumer_idx as usize) {
+                d.balance_paisa += b.current_bill_paisa + b.total_fpa_paisa;
+                d.billed.push((cb.cycle, b.units_kwh));
+                d.billed.sort_unstable();
+            }
+        }
+        let summary = cb.summary.clone();
+        self.cycles.insert(key, Arc::new(cb));
+        summary
+    }
+}
+
+/// Shares one `Arc<str>` per distinct short string (tariff codes, bands, version strings).
+#[derive(Default)]
+struct Interner(parking_lot::Mutex<HashMap<String, Arc<str>>>);
+
+impl Interner {
+    fn get(&self, s: &str) -> Arc<str> {
+        let mut m = self.0.lock();
+        if let Some(a) = m.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        m.insert(s.to_string(), a.clone());
+        a
+    }
+}
+
+/// Units a register advanced from `previous` to `present`, allowing one rollover of a
+/// register of `max(5, digits(previous))` digits when the wrapped advance is plausible
+/// (less than a tenth of the register). A genuinely lower reading is `None`.
+pub fn register_advance(previous: u64, present: u64) -> Option<u64> {
+    if present >= previous {
+        return Some(present - previous);
+    }
+    let digits = (previous.checked_ilog10().unwrap_or(0) + 1).max(5);
+    let modulus = 10u64.checked_pow(digits)?;
+    let wrapped = modulus - previous + present;
+    if wrapped < modulus / 10 {
+        Some(wrapped)
+    } else {
+        None
+    }
+}
+
+/// Which durable backend holds the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Journal,
+    Sled,
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "journal" => Ok(Backend::Journal),
+            "sled" => Ok(Backend::Sled),
+            _ => Err(format!("unknown backend {s:?} (journal or sled)")),
+        }
+    }
+}
+
+/// What recovery did.
+#[derive(Debug, Clone)]
+pub struct RecoveryReport {
+    pub backend: &'static str,
+    pub replay: ReplayStats,
+    pub consumers: usize,
+    pub readings: usize,
+    pub payments: usize,
+    pub cycles: usize,
+    pub elapsed_ms: u64,
+}
+
+/// The store: state behind a lock, and the journal behind a group committer.
+pub struct Store {
+    state: RwLock<State>,
+    committer: Committer,
+}
+
+fn encode(rec: &Record) -> Result<Vec<u8>, StorageError> {
+    bincode::serde::encode_to_vec(rec, bincode::config::standard())
+        .map_err(|e| StorageError::Codec(e.to_string()))
+}
+
+fn decode(bytes: &[u8]) -> Result<Record, StorageError> {
+    bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+        .map(|(r, _)| r)
+        .map_err(|e| StorageError::Corrupt(format!("undecodable journal record: {e}")))
+}
+
+impl Store {
+    /// Opens (or creates) a data directory and replays its journal.
+    pub fn open(dir: &Path, backend: Backend) -> Result<(Arc<Store>, RecoveryReport), StorageError> {
+        let started = Instant::now();
+        let mut log: Box<dyn Log> = match backend {
+            Backend::Journal => Box::new(FileJournal::open(dir)?),
+            Backend::Sled => Box::new(SledLog::open(dir)?),
+        };
+        let mut state = State::new(TariffBook::builtin()?);
+        let replay = log.replay(&mut |bytes| {
+            let rec = decode(bytes)?;
+            apply_replayed(&mut state, rec)
+        })?;
+        let report = RecoveryReport {
+            backend: log.name(),
+            replay,
+            consumers: state.consumers.len(),
+            readings: state.readings.len(),
+            payments: state.payments.len(),
+            cycles: state.cycles.len(),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        };
+        let store = Store {
+            state: RwLock::new(state),
+            committer: Committer::start(log),
+        };
+        Ok((Arc::new(store), report))
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read()
+    }
+
+    pub fn insert_consumers(&self, rows: Vec<Consumer>) -> Result<usize, StorageError> {
+        let n = rows.len();
+        let ticket = {
+            let mut st = self.state.write();
+            st.validate_consumers(&rows)?;
+            let rec = Record::Consumers(rows);
+            let bytes = encode(&rec)?;
+            let Record::Consumers(rows) = rec else {
+                return Err(StorageError::Invalid("record changed kind".into()));
+            };
+            let t = self.committer.submit(bytes)?;
+            st.apply_consumers(rows);
+            st.version += 1;
+            t
+        };
+        ticket.wait()?;
+        Ok(n)
+    }
+
+    pub fn insert_readings(&self, mut rows: Vec<Reading>) -> Result<usize, StorageError> {
+        let n = rows.len();
+        let ticket = {
+            let mut st = self.state.write();
+            st.validate_readings(&mut rows)?;
+            let rec = Record::Readings(rows);
+            let bytes = encode(&rec)?;
+            let Record::Readings(rows) = rec else {
+                return Err(StorageError::Invalid("record changed kind".into()));
+            };
+            let t = self.committer.submit(bytes)?;
+            st.apply_readings(rows);
+            st.version += 1;
+            t
+        };
+        ticket.wait()?;
+        Ok(n)
+    }
+
+    pub fn insert_payments(&self, rows: Vec<Payment>) -> Result<PaymentSummary, StorageError> {
+        let (ticket, summary) = {
+            let mut st = self.state.write();
+            let dup = st.validate_payments(&rows)?;
+            if dup.iter().all(|d| *d) {
+                return Ok(PaymentSummary {
+                    posted: 0,
+                    duplicates: rows.len(),
+                });
+            }
+            let rows: Vec<Payment> = rows
+                .into_iter()
+                .zip(&dup)
+                .filter(|(_, d)| !**d)
+                .map(|(p, _)| p)
+                .collect();
+            let dups = dup.iter().filter(|d| **d).count();
+            let rec = Record::Payments(rows);
+            let bytes = encode(&rec)?;
+            let Record::Payments(rows) = rec else {
+                return Err(StorageError::Invalid("record changed kind".into()));
+            };
+            let t = self.committer.submit(bytes)?;
+            let none = vec![false; rows.len()];
+            let mut s = st.apply_payments(rows, &none);
+            s.duplicates += dups;
+            st.version += 1;
+            (t, s)
+        };
+        ticket.wait()?;
+        Ok(summary)
+    }
+
+    /// Loads an operator's tariff / adjustment / tax file (validated whole before applied).
+    pub fn load_tariff(&self, name: &str, text: &str) -> Result<String, StorageError> {
+        let (ticket, summary) = {
+            let mut st = self.state.write();
+            let mut trial = st.book.clone();
+            let summary = trial.load_toml(text)?;
+            let rec = Record::Tariff {
+                name: name.to_string(),
+                text: text.to_string(),
+            };
+            let t = self.committer.submit(encode(&rec)?)?;
+            st.book = trial;
+            st.tariff_files.push(LoadedFile {
+                name: name.to_string(),
+                bytes: text.len(),
+            });
+            st.version += 1;
+            (t, format!("{summary:?}"))
+        };
+        ticket.wait()?;
+        Ok(summary)
+    }
+
+    /// Runs a billing cycle for one DISCO; re-running a cycle replaces its bills.
+    pub fn bill_cycle(
+        &self,
+        disco: &str,
+        cycle: YearMonth,
+        issue_date: NaiveDate,
+    ) -> Result<CycleSummary, StorageError> {
+        let (ticket, summary) = {
+            let mut st = self.state.write();
+            if !st.consumers.iter().any(|c| c.disco == disco) {
+                return Err(StorageError::NotFound(format!(
+                    "no consumers of DISCO {disco:?} are loaded"
+                )));
+            }
+            let cb = st.compute_cycle(disco, cycle, issue_date)?;
+            let rec = Record::BillCycle {
+                disco: disco.to_string(),
+                cycle,
+                issue_date,
+            };
+            let t = self.committer.submit(encode(&rec)?)?;
+            let s = st.install_cycle(cb);
+            st.version += 1;
+            (t, s)
+        };
+        ticket.wait()?;
+        Ok(summary)
+    }
+
+    /// Flushes the journal writer (graceful shutdown).
+    pub fn shutdown(&self) {
+        self.committer.shutdown();
+    }
+}
+
+/// Replay: the same validation and apply as the live path, in journal order.
+fn apply_replayed(st: &mut State, rec: Record) -> Result<(), StorageError> {
+    match rec {
+        Record::Consumers(rows) => {
+            st.validate_consumers(&rows)?;
+            st.apply_consumers(rows);
+        }
+        Record::Readings(mut rows) => {
+            st.validate_readings(&mut rows)?;
+            st.apply_readings(rows);
+        }
+        Record::Payments(rows) => {
+            let dup = st.validate_payments(&rows)?;
+            st.apply_payments(rows, &dup);
+        }
+        Record::Tariff { name, text } => {
+            st.book.load_toml(&text)?;
+            st.tariff_files.push(LoadedFile {
+                name,
+                bytes: text.len(),
+            });
+        }
+        Record::BillCycle {
+            disco,
+            cycle,
+            issue_date,
+        } => {
+            let cb = st.compute_cycle(&disco, cycle, issue_date)?;
+            st.install_cycle(cb);
+        }
+    }
+    st.version += 1;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rollover_vs_lower_reading() {
+        assert_eq!(register_advance(100, 250), Some(150));
+        assert_eq!(register_advance(99_950, 30), Some(80));
+        assert_eq!(register_advance(5_000, 4_000), None);
+        assert_eq!(register_advance(999_990, 5), Some(15));
+    }
+
+    #[test]
+    fn table_chunks() {
+        let mut t: Table<u32> = Table::default();
+        for i in 0..(CHUNK_ROWS as u32 * 2 + 5) {
+            t.push(i);
+        }
+        let (sealed, tail) = t.chunks();
+        assert_eq!(sealed.len(), 2);
+        assert_eq!(tail.len(), 5);
+        assert_eq!(t.get(CHUNK_ROWS + 3), Some(&(CHUNK_ROWS as u32 + 3)));
+        assert_eq!(t.iter().count(), t.len());
+    }
+}

@@ -1,0 +1,62 @@
+"""psycopg 3 against a running Bijli: extended protocol, NUMERIC as Decimal, COPY, errors.
+
+Usage: python3 psycopg_check.py "host=... port=... user=bijli dbname=bijli"
+Exits non-zero with a message on the first failed check.
+"""
+import sys
+from decimal import Decimal
+
+import psycopg
+
+conninfo = sys.argv[1]
+with psycopg.connect(conninfo, autocommit=True) as conn:
+    cur = conn.cursor()
+    cur.execute("SELECT count(*) FROM bills")
+    (n,) = cur.fetchone()
+    assert n > 0, f"no bills: {n}"
+    # Parameters over the extended protocol; reference lookup.
+    cur.execute("SELECT reference FROM bills ORDER BY reference LIMIT 1")
+    (ref,) = cur.fetchone()
+    cur.execute(
+        "SELECT payable_within_due, arrears, current_bill, total_fpa FROM bills WHERE reference = %s",
+        (ref,),
+    )
+    row = cur.fetchone()
+    assert row is not None, "lookup by reference returned nothing"
+    payable, arrears, current, fpa = row
+    assert isinstance(payable, Decimal), f"NUMERIC must arrive as Decimal, got {type(payable)}"
+    assert payable == arrears + current + fpa, f"{payable} != {arrears} + {current} + {fpa}"
+    # Binary results too.
+    bcur = conn.cursor(binary=True)
+    bcur.execute("SELECT payable_within_due FROM bills WHERE reference = %s", (ref,))
+    (bpayable,) = bcur.fetchone()
+    assert bpayable == payable, f"binary {bpayable} != text {payable}"
+    # GROUP BY report.
+    cur.execute("SELECT category, count(*) AS bills, sum(payable_within_due) FROM bills GROUP BY category ORDER BY category")
+    cats = {r[0]: r for r in cur.fetchall()}
+    assert "residential" in cats, cats
+    # COPY via psycopg.
+    with cur.copy("COPY payments (reference, transaction_id, amount, value_date, bank) FROM STDIN WITH (FORMAT csv)") as cp:
+        cp.write(f"{ref},PSYCOPG-1,123.45,2026-11-22,NBP\n")
+    cur.execute("SELECT amount FROM payments WHERE transaction_id = 'PSYCOPG-1'")
+    (amount,) = cur.fetchone()
+    assert amount == Decimal("123.45"), amount
+    # A bad row gives its SQLSTATE and leaves the connection usable.
+    try:
+        with cur.copy("COPY payments (reference, transaction_id, amount, value_date, bank) FROM STDIN WITH (FORMAT csv)") as cp:
+            cp.write(f"{ref},PSYCOPG-2,-1.00,2026-11-22,NBP\n")
+        raise AssertionError("negative amount accepted")
+    except psycopg.Error as e:
+        assert e.sqlstate == "22003", (e.sqlstate, str(e))
+    try:
+        cur.execute("SELEC 1")
+        raise AssertionError("bad SQL accepted")
+    except psycopg.Error as e:
+        assert e.sqlstate == "42601", (e.sqlstate, str(e))
+    cur.execute("SELECT 1")
+    assert cur.fetchone() == (1,)
+    # CALL through the extended protocol.
+    cur.execute("CALL bill_cycle('MEPCO', '2026-11')")
+    r = cur.fetchone()
+    assert r[0] == "MEPCO" and r[2] == n, r
+print("psycopg checks passed")

@@ -1,0 +1,146 @@
+//! Spawning the real `bijli` binary on a temporary data directory.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// target/<profile>/bijli, next to this test executable's deps/ folder.
+pub fn bijli_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("BIJLI_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join("bijli");
+    assert!(
+        bin.exists(),
+        "{} not found: build it first (`cargo build --bins`, as scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+    pub data_dir: PathBuf,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path) -> Server {
+        Self::start_with(data_dir, "journal")
+    }
+
+    pub fn start_with(data_dir: &Path, backend: &str) -> Server {
+        let mut child = Command::new(bijli_bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--backend", backend, "--data-dir"])
+            .arg(data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn bijli serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("bijli exited before listening")
+                .expect("read stdout");
+            if let Some(a) = line.strip_prefix("bijli listening on ") {
+                break a.trim().to_string();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            addr,
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    pub fn host(&self) -> &str {
+        self.addr.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1")
+    }
+
+    pub fn port(&self) -> &str {
+        self.addr.rsplit_once(':').map(|(_, p)| p).unwrap_or("5433")
+    }
+
+    pub fn conn_str(&self) -> String {
+        format!("host={} port={} user=bijli dbname=bijli", self.host(), self.port())
+    }
+
+    pub async fn client(&self) -> tokio_postgres::Client {
+        let (client, conn) = tokio_postgres::connect(&self.conn_str(), tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client
+    }
+
+    /// SIGKILL: no graceful shutdown, no flush.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+
+    pub fn psql(&self, sql: &str) -> std::process::Output {
+        Command::new("psql")
+            .args(["-X", "-v", "ON_ERROR_STOP=1", "-h", self.host(), "-p", self.port(), "-U", "bijli", "-d", "bijli", "-c", sql])
+            .output()
+            .expect("psql runs (PostgreSQL client installed)")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Generates a small DISCO with the real `bijli generate`.
+pub fn generate(out: &Path, consumers: u64, seed: u64) {
+    let st = Command::new(bijli_bin())
+        .args(["generate", "--consumers", &consumers.to_string(), "--seed", &seed.to_string(), "--out"])
+        .arg(out)
+        .stdout(Stdio::null())
+        .status()
+        .expect("bijli generate");
+    assert!(st.success());
+}
+
+pub async fn copy_file(client: &tokio_postgres::Client, table: &str, path: &Path) -> Result<u64, tokio_postgres::Error> {
+    use futures::SinkExt;
+    let data = std::fs::read(path).expect("read csv");
+    let sink = client
+        .copy_in(&format!("COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)"))
+        .await?;
+    futures::pin_mut!(sink);
+    for chunk in data.chunks(64 * 1024) {
+        sink.send(bytes::Bytes::copy_from_slice(chunk)).await?;
+    }
+    sink.finish().await
+}
+
+pub async fn copy_text(client: &tokio_postgres::Client, sql: &str, data: &str) -> Result<u64, tokio_postgres::Error> {
+    use futures::SinkExt;
+    let sink = client.copy_in(sql).await?;
+    futures::pin_mut!(sink);
+    sink.send(bytes::Bytes::copy_from_slice(data.as_bytes())).await?;
+    sink.finish().await
+}
+
+pub fn sqlstate(e: &tokio_postgres::Error) -> String {
+    e.code().map(|c| c.code().to_string()).unwrap_or_else(|| format!("no sqlstate: {e}"))
+}
