@@ -18,7 +18,9 @@ pub const MIN_YEAR: i32 = 1900;
 pub const MAX_YEAR: i32 = 9999;
 
 /// A calendar month, e.g. the bill month `2026-09`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct YearMonth {
     /// Calendar year (1900..=9999 once validated).
     pub year: i32,

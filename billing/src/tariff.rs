@@ -49,6 +49,10 @@ pub struct LoadSummary {
     pub terms: usize,
     /// Holidays added.
     pub holidays: usize,
+    /// Tariff entries of NEPRA-determined (subsidy) schedules added.
+    pub determined_tariffs: usize,
+    /// Further / extra / income tax, long-period, employee free-unit and PF-penalty entries.
+    pub rules: usize,
 }
 
 /// One flat row for the SQL `tariffs` table.
@@ -147,6 +151,13 @@ pub(crate) mod base {
     pub const ED: u16 = 32;
     pub const NJ_SURCHARGE: u16 = 64;
     pub const TV_FEE: u16 = 128;
+    pub const GST: u16 = 256;
+    pub const FURTHER_TAX: u16 = 512;
+    pub const EXTRA_TAX: u16 = 1024;
+    pub const INCOME_TAX: u16 = 2048;
+    pub const PF_PENALTY: u16 = 4096;
+    /// Lines computed after GST (never in a GST or ED base).
+    pub const AFTER_GST: u16 = GST | FURTHER_TAX | EXTRA_TAX | INCOME_TAX;
 
     pub fn parse(name: &str) -> Option<u16> {
         Some(match name {
@@ -158,6 +169,11 @@ pub(crate) mod base {
             "ed" => ED,
             "nj_surcharge" => NJ_SURCHARGE,
             "tv_fee" => TV_FEE,
+            "gst" => GST,
+            "further_tax" => FURTHER_TAX,
+            "extra_tax" => EXTRA_TAX,
+            "income_tax" => INCOME_TAX,
+            "pf_penalty" => PF_PENALTY,
             _ => return None,
         })
     }
@@ -199,6 +215,9 @@ pub(crate) struct Schedule {
     pub sro: Box<str>,
     pub from: NaiveDate,
     pub to: Option<NaiveDate>,
+    /// `Some(disco)` for a NEPRA-determined (cost) schedule of one DISCO (`kind =
+    /// "determined"`): used only for the subsidy, never to bill.
+    pub disco: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone)]
@@ -365,6 +384,151 @@ pub(crate) struct Terms {
     pub label: Arc<str>,
 }
 
+/// Withholding-type taxes computed after GST, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaxKind {
+    /// Further tax (Sales Tax Act s.3(1A)).
+    Further,
+    /// Extra tax (Sales Tax Act s.3(5)).
+    Extra,
+    /// Advance income tax, s.235 ITO 2001.
+    Income,
+}
+
+impl TaxKind {
+    pub(crate) const ORDER: [TaxKind; 3] = [TaxKind::Further, TaxKind::Extra, TaxKind::Income];
+
+    pub(crate) fn line(self) -> &'static str {
+        match self {
+            TaxKind::Further => "further_tax",
+            TaxKind::Extra => "extra_tax",
+            TaxKind::Income => "income_tax",
+        }
+    }
+
+    pub(crate) fn bit(self) -> u16 {
+        match self {
+            TaxKind::Further => base::FURTHER_TAX,
+            TaxKind::Extra => base::EXTRA_TAX,
+            TaxKind::Income => base::INCOME_TAX,
+        }
+    }
+
+    /// Lines that may be in this tax's base (only lines computed before it).
+    pub(crate) fn allowed_base(self) -> u16 {
+        let before_gst = base::ENERGY
+            | base::FIXED
+            | base::MINIMUM_CHARGE
+            | base::FC_SURCHARGE
+            | base::QTA
+            | base::ED
+            | base::NJ_SURCHARGE
+            | base::PF_PENALTY;
+        match self {
+            TaxKind::Further => before_gst | base::TV_FEE,
+            TaxKind::Extra => before_gst | base::TV_FEE | base::FURTHER_TAX,
+            TaxKind::Income => {
+                before_gst | base::TV_FEE | base::GST | base::FURTHER_TAX | base::EXTRA_TAX
+            }
+        }
+    }
+}
+
+/// Who a [`BillTax`] is charged to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Applies {
+    All,
+    NonAtl,
+    NonStrn,
+    NonStrnOrNonAtl,
+}
+
+impl Applies {
+    pub(crate) fn liable(self, atl: bool, strn: bool) -> bool {
+        match self {
+            Applies::All => true,
+            Applies::NonAtl => !atl,
+            Applies::NonStrn => !strn,
+            Applies::NonStrnOrNonAtl => !strn || !atl,
+        }
+    }
+}
+
+/// One slab of a [`BillTax`]: applies when the rupee-rounded base is `>= from`.
+#[derive(Debug, Clone)]
+pub(crate) struct TaxSlab {
+    pub from: Decimal,
+    /// Fraction (percent / 100).
+    pub fraction: Decimal,
+    pub fixed: Decimal,
+    /// `Some(x)`: the fraction applies to `base - x`; `None`: to the whole base.
+    pub excess_over: Option<Decimal>,
+}
+
+/// Further / extra / income tax for one category, effective-dated.
+#[derive(Debug, Clone)]
+pub(crate) struct BillTax {
+    pub ver: Box<str>,
+    pub kind: TaxKind,
+    pub category: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub applies: Applies,
+    pub base: u16,
+    /// Sorted by `from`, the first from 0.
+    pub slabs: Vec<TaxSlab>,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
+/// Long reading periods scaled to `to_days` (BILLING-RULES 2.3.5).
+#[derive(Debug, Clone)]
+pub(crate) struct LongPeriod {
+    pub ver: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    /// Periods of more than this many days are scaled; shorter ones never are.
+    pub over_days: u32,
+    pub to_days: u32,
+}
+
+/// Employee free units per month for a BPS range (BILLING-RULES 7).
+#[derive(Debug, Clone)]
+pub(crate) struct FreeUnits {
+    pub ver: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub bps_from: u8,
+    pub bps_to: u8,
+    pub in_service_kwh: u64,
+    pub retired_kwh: u64,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
+/// How the power-factor penalty fraction is found from PF and the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PfFormula {
+    /// `(threshold - pf) x 100 x per_point`.
+    PercentPerPoint(Decimal),
+    /// `(threshold - pf) / pf`.
+    Ratio,
+}
+
+/// Power-factor penalty rule (BILLING-RULES-2 2: configurable, not found).
+#[derive(Debug, Clone)]
+pub(crate) struct PfPenalty {
+    pub ver: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub categories: Vec<Box<str>>,
+    pub threshold: Decimal,
+    pub formula: PfFormula,
+    pub base: u16,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
 /// All loaded tariff data, indexed for billing.
 #[derive(Debug, Clone, Default)]
 pub struct TariffBook {
@@ -385,6 +549,12 @@ pub struct TariffBook {
     pub(crate) terms: Vec<Terms>,
     /// Sorted.
     pub(crate) holidays: Vec<NaiveDate>,
+    /// Tariffs of NEPRA-determined schedules (subsidy only; not in `codes`, not in `rows`).
+    pub(crate) det_tariffs: Vec<Tariff>,
+    pub(crate) bill_tax: Vec<BillTax>,
+    pub(crate) long_period: Vec<LongPeriod>,
+    pub(crate) free_units: Vec<FreeUnits>,
+    pub(crate) pf: Vec<PfPenalty>,
 }
 
 /// Is `date` inside `[from, to]`?
@@ -447,6 +617,8 @@ impl TariffBook {
             tax_rates: s.fc.len() + s.nj.len() + s.ptv.len() + s.gst.len() + s.ed.len(),
             terms: s.terms.len(),
             holidays: s.holidays.len(),
+            determined_tariffs: s.det_tariffs.len(),
+            rules: s.bill_tax.len() + s.long_period.len() + s.free_units.len() + s.pf.len(),
         };
         self.schedules.extend(s.schedules);
         self.tariffs.extend(s.tariffs.into_iter().map(|mut t| {
@@ -468,6 +640,14 @@ impl TariffBook {
         self.ed.extend(s.ed);
         self.terms.extend(s.terms);
         self.holidays.extend(s.holidays);
+        self.det_tariffs.extend(s.det_tariffs.into_iter().map(|mut t| {
+            t.schedule += base;
+            t
+        }));
+        self.bill_tax.extend(s.bill_tax);
+        self.long_period.extend(s.long_period);
+        self.free_units.extend(s.free_units);
+        self.pf.extend(s.pf);
         self.reindex();
         summary
     }
@@ -613,6 +793,28 @@ impl TariffBook {
             tariff: code.to_string(),
             date,
         })
+    }
+
+    /// The NEPRA-determined tariff entry of `disco` for `code` on `date` (latest schedule in
+    /// force for that DISCO listing the code), including entries marked missing.
+    pub(crate) fn resolve_determined(
+        &self,
+        disco: &str,
+        code: &str,
+        date: NaiveDate,
+    ) -> Option<&Tariff> {
+        let mut best: Option<(&Tariff, NaiveDate)> = None;
+        for t in &self.det_tariffs {
+            let s = &self.schedules[t.schedule];
+            if &*t.code == code
+                && s.disco.as_deref() == Some(disco)
+                && in_force(s.from, s.to, date)
+                && best.is_none_or(|(_, f)| s.from > f)
+            {
+                best = Some((t, s.from));
+            }
+        }
+        best.map(|(t, _)| t)
     }
 
     /// FPA entries carried by bill month `cycle`.

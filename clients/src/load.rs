@@ -52,3 +52,54 @@ pub async fn copy_csv(
     let rows = sink.as_mut().finish().await.context("finishing COPY")?;
     Ok(rows)
 }
+
+/// Rows per COPY when a file is loaded in batches: each batch is one durable, all-or-nothing
+/// COPY, and bounds the server's memory for one COPY.
+pub const ROWS_PER_COPY: usize = 1_000_000;
+
+/// Loads a CSV file whose first line is a header into `table`, as consecutive
+/// `COPY table FROM STDIN WITH (FORMAT csv, HEADER true)` statements of at most
+/// `rows_per_copy` rows (the header is repeated on each). Fields must not contain newlines
+/// (true of `bijli generate` files). Returns the total row count the server reported.
+pub async fn copy_csv_file(
+    client: &tokio_postgres::Client,
+    table: &str,
+    path: &std::path::Path,
+    rows_per_copy: usize,
+) -> Result<u64, anyhow::Error> {
+    use std::io::BufRead;
+    let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut lines = std::io::BufReader::with_capacity(1 << 20, f).split(b'\n');
+    let Some(header) = lines.next() else {
+        return Ok(0);
+    };
+    let mut header = header.context("reading header")?;
+    header.push(b'\n');
+    let sql = format!("COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)");
+    let mut total = 0;
+    let mut batch: Vec<u8> = Vec::with_capacity(64 << 20);
+    let mut rows = 0;
+    loop {
+        let line = lines.next().transpose().context("reading CSV")?;
+        let done = line.is_none();
+        if let Some(l) = line {
+            if !l.is_empty() {
+                if rows == 0 {
+                    batch.extend_from_slice(&header);
+                }
+                batch.extend_from_slice(&l);
+                batch.push(b'\n');
+                rows += 1;
+            }
+        }
+        if rows > 0 && (rows >= rows_per_copy || done) {
+            total += copy_csv(client, &sql, &batch[..]).await?;
+            batch.clear();
+            rows = 0;
+        }
+        if done {
+            break;
+        }
+    }
+    Ok(total)
+}

@@ -12,7 +12,9 @@ use billing::YearMonth;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::sql::sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, Value};
+use datafusion::sql::sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, Value,
+};
 use storage::Store;
 
 use crate::error::QueryError;
@@ -26,7 +28,9 @@ pub struct Call {
 
 /// `None`: not a CALL statement.
 pub fn plan_call(stmt: &Statement) -> Option<Result<Call, QueryError>> {
-    let Statement::Call(f) = stmt else { return None };
+    let Statement::Call(f) = stmt else {
+        return None;
+    };
     Some((|| {
         let name = f
             .name
@@ -39,11 +43,20 @@ pub fn plan_call(stmt: &Statement) -> Option<Result<Call, QueryError>> {
             for a in &list.args {
                 let e = match a {
                     FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => e,
-                    FunctionArg::Named { arg: FunctionArgExpr::Expr(e), .. } => e,
-                    _ => return Err(QueryError::InvalidArgument(format!("unsupported argument in CALL {name}"))),
+                    FunctionArg::Named {
+                        arg: FunctionArgExpr::Expr(e),
+                        ..
+                    } => e,
+                    _ => {
+                        return Err(QueryError::InvalidArgument(format!(
+                            "unsupported argument in CALL {name}"
+                        )))
+                    }
                 };
                 args.push(literal_text(e).ok_or_else(|| {
-                    QueryError::InvalidArgument(format!("CALL {name}: arguments must be literals, got {e}"))
+                    QueryError::InvalidArgument(format!(
+                        "CALL {name}: arguments must be literals, got {e}"
+                    ))
                 })?);
             }
         }
@@ -54,7 +67,9 @@ pub fn plan_call(stmt: &Statement) -> Option<Result<Call, QueryError>> {
 fn literal_text(e: &Expr) -> Option<String> {
     match e {
         Expr::Value(v) => match &v.value {
-            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) | Value::EscapedStringLiteral(s) => Some(s.clone()),
+            Value::SingleQuotedString(s)
+            | Value::DoubleQuotedString(s)
+            | Value::EscapedStringLiteral(s) => Some(s.clone()),
             Value::DollarQuotedString(d) => Some(d.value.clone()),
             Value::Number(n, _) => Some(n.clone()),
             _ => None,
@@ -96,18 +111,26 @@ pub fn run_call(store: &Store, call: &Call, today: NaiveDate) -> Result<RecordBa
     let schema = call_schema(&call.name)?;
     let arg = |i: usize, what: &str| -> Result<&str, QueryError> {
         call.args.get(i).map(String::as_str).ok_or_else(|| {
-            QueryError::InvalidArgument(format!("CALL {}: missing argument {} ({what})", call.name, i + 1))
+            QueryError::InvalidArgument(format!(
+                "CALL {}: missing argument {} ({what})",
+                call.name,
+                i + 1
+            ))
         })
     };
     let cols: Vec<ArrayRef> = match call.name.as_str() {
         "bill_cycle" => {
             let disco = arg(0, "DISCO")?.to_uppercase();
-            let cycle: YearMonth = arg(1, "cycle YYYY-MM")?
-                .parse()
-                .map_err(|_| QueryError::InvalidArgument(format!("invalid cycle {:?} (want YYYY-MM)", call.args[1])))?;
+            let cycle: YearMonth = arg(1, "cycle YYYY-MM")?.parse().map_err(|_| {
+                QueryError::InvalidArgument(format!(
+                    "invalid cycle {:?} (want YYYY-MM)",
+                    call.args[1]
+                ))
+            })?;
             let issue = match call.args.get(2) {
-                Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map_err(|_| QueryError::InvalidArgument(format!("invalid issue date {d:?}")))?,
+                Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                    QueryError::InvalidArgument(format!("invalid issue date {d:?}"))
+                })?,
                 None => today,
             };
             let s = store.bill_cycle(&disco, cycle, issue)?;

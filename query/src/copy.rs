@@ -10,7 +10,9 @@ use std::str::FromStr;
 
 use billing::YearMonth;
 use chrono::NaiveDate;
-use datafusion::sql::sqlparser::ast::{CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement};
+use datafusion::sql::sqlparser::ast::{
+    CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement,
+};
 use rust_decimal::Decimal;
 use storage::{paisa_from_decimal, Consumer, ConsumerStatus, Payment, Reading, Store};
 
@@ -135,7 +137,9 @@ pub fn plan_copy(stmt: &Statement) -> Option<Result<CopyPlan, QueryError>> {
             columns,
         } = source
         else {
-            return Err(QueryError::Unsupported("COPY (query) FROM is not valid".into()));
+            return Err(QueryError::Unsupported(
+                "COPY (query) FROM is not valid".into(),
+            ));
         };
         let tname = table_name
             .0
@@ -151,7 +155,11 @@ pub fn plan_copy(stmt: &Statement) -> Option<Result<CopyPlan, QueryError>> {
                     "table {tname} is computed by Bijli and cannot be loaded with COPY"
                 )))
             }
-            _ => return Err(QueryError::UndefinedTable(format!("relation \"{tname}\" does not exist"))),
+            _ => {
+                return Err(QueryError::UndefinedTable(format!(
+                    "relation \"{tname}\" does not exist"
+                )))
+            }
         };
         let all = table.columns();
         let fields: Vec<usize> = if columns.is_empty() {
@@ -202,7 +210,9 @@ pub fn plan_copy(stmt: &Statement) -> Option<Result<CopyPlan, QueryError>> {
                 CopyOption::Header(h) => plan.header = *h,
                 CopyOption::Delimiter(c) => {
                     plan.delimiter = u8::try_from(*c).map_err(|_| {
-                        QueryError::InvalidArgument("COPY delimiter must be one ASCII character".into())
+                        QueryError::InvalidArgument(
+                            "COPY delimiter must be one ASCII character".into(),
+                        )
                     })?;
                     delim_set = true;
                 }
@@ -210,10 +220,13 @@ pub fn plan_copy(stmt: &Statement) -> Option<Result<CopyPlan, QueryError>> {
                     plan.null = s.clone();
                     null_set = true;
                 }
-                CopyOption::Encoding(e) if e.eq_ignore_ascii_case("utf8") || e.eq_ignore_ascii_case("utf-8") => {}
+                CopyOption::Encoding(e)
+                    if e.eq_ignore_ascii_case("utf8") || e.eq_ignore_ascii_case("utf-8") => {}
                 CopyOption::Quote('"') | CopyOption::Escape('"') | CopyOption::Freeze(_) => {}
                 other => {
-                    return Err(QueryError::Unsupported(format!("COPY option {other} is not supported")))
+                    return Err(QueryError::Unsupported(format!(
+                        "COPY option {other} is not supported"
+                    )))
                 }
             }
         }
@@ -229,7 +242,9 @@ pub fn plan_copy(stmt: &Statement) -> Option<Result<CopyPlan, QueryError>> {
                 }
                 CopyLegacyOption::Delimiter(c) => {
                     plan.delimiter = u8::try_from(*c).map_err(|_| {
-                        QueryError::InvalidArgument("COPY delimiter must be one ASCII character".into())
+                        QueryError::InvalidArgument(
+                            "COPY delimiter must be one ASCII character".into(),
+                        )
                     })?;
                     delim_set = true;
                 }
@@ -239,7 +254,9 @@ pub fn plan_copy(stmt: &Statement) -> Option<Result<CopyPlan, QueryError>> {
                 }
                 CopyLegacyOption::Header => plan.header = true,
                 other => {
-                    return Err(QueryError::Unsupported(format!("COPY option {other} is not supported")))
+                    return Err(QueryError::Unsupported(format!(
+                        "COPY option {other} is not supported"
+                    )))
                 }
             }
         }
@@ -296,7 +313,9 @@ impl CopySink {
     /// Parse + validate + store (blocking: call from a blocking thread).
     pub fn finish(self, store: &Store) -> Result<CopyOutcome, QueryError> {
         if self.overflow {
-            return Err(QueryError::Storage(storage::StorageError::TooLarge(MAX_COPY_BYTES)));
+            return Err(QueryError::Storage(storage::StorageError::TooLarge(
+                MAX_COPY_BYTES,
+            )));
         }
         let records = split_records(&self.plan, &self.buf)?;
         let table = self.plan.table;
@@ -306,7 +325,11 @@ impl CopySink {
                 let mut rows = Vec::with_capacity(records.len());
                 let mut lines = Vec::with_capacity(records.len());
                 for (line, fields) in &records {
-                    let rec = Rec { plan: &self.plan, fields, line: *line };
+                    let rec = Rec {
+                        plan: &self.plan,
+                        fields,
+                        line: *line,
+                    };
                     match $parse(&rec) {
                         Ok(r) => {
                             rows.push(r);
@@ -349,24 +372,39 @@ impl CopySink {
                 if !errors.is_empty() {
                     return Err(refuse(errors));
                 }
-                let n = store.insert_consumers(rows).map_err(|e| map_store_err(e, &lines))?;
-                Ok(CopyOutcome { rows: n, duplicates: 0 })
+                let n = store
+                    .insert_consumers(rows)
+                    .map_err(|e| map_store_err(e, &lines))?;
+                Ok(CopyOutcome {
+                    rows: n,
+                    duplicates: 0,
+                })
             }
             CopyTable::Readings => {
                 let (rows, lines) = collect_rows!(parse_reading);
                 if !errors.is_empty() {
                     return Err(refuse(errors));
                 }
-                let n = store.insert_readings(rows).map_err(|e| map_store_err(e, &lines))?;
-                Ok(CopyOutcome { rows: n, duplicates: 0 })
+                let n = store
+                    .insert_readings(rows)
+                    .map_err(|e| map_store_err(e, &lines))?;
+                Ok(CopyOutcome {
+                    rows: n,
+                    duplicates: 0,
+                })
             }
             CopyTable::Payments => {
                 let (rows, lines) = collect_rows!(parse_payment);
                 if !errors.is_empty() {
                     return Err(refuse(errors));
                 }
-                let s = store.insert_payments(rows).map_err(|e| map_store_err(e, &lines))?;
-                Ok(CopyOutcome { rows: s.posted, duplicates: s.duplicates })
+                let s = store
+                    .insert_payments(rows)
+                    .map_err(|e| map_store_err(e, &lines))?;
+                Ok(CopyOutcome {
+                    rows: s.posted,
+                    duplicates: s.duplicates,
+                })
             }
         }
     }
@@ -414,14 +452,20 @@ fn split_records(plan: &CopyPlan, data: &[u8]) -> Result<Vec<(u64, Fields)>, Que
                 }
                 let mut fields = Vec::with_capacity(rec.len());
                 for f in rec.iter() {
-                    let s = std::str::from_utf8(f).map_err(|_| bad(line, "invalid UTF-8".into()))?;
-                    fields.push(if s == plan.null { None } else { Some(s.to_string()) });
+                    let s =
+                        std::str::from_utf8(f).map_err(|_| bad(line, "invalid UTF-8".into()))?;
+                    fields.push(if s == plan.null {
+                        None
+                    } else {
+                        Some(s.to_string())
+                    });
                 }
                 out.push((line, fields));
             }
         }
         CopyFormat::Text => {
-            let text = std::str::from_utf8(data).map_err(|_| bad(0, "invalid UTF-8 in COPY data".into()))?;
+            let text = std::str::from_utf8(data)
+                .map_err(|_| bad(0, "invalid UTF-8 in COPY data".into()))?;
             for (i, raw) in text.lines().enumerate() {
                 let line = i as u64 + 1;
                 if i == 0 && plan.header {
@@ -432,7 +476,13 @@ fn split_records(plan: &CopyPlan, data: &[u8]) -> Result<Vec<(u64, Fields)>, Que
                 }
                 let fields = raw
                     .split(plan.delimiter as char)
-                    .map(|f| if f == plan.null { None } else { Some(unescape_text(f)) })
+                    .map(|f| {
+                        if f == plan.null {
+                            None
+                        } else {
+                            Some(unescape_text(f))
+                        }
+                    })
                     .collect();
                 out.push((line, fields));
             }
@@ -500,7 +550,10 @@ impl Rec<'_> {
         let Some(pos) = self.plan.fields.iter().position(|&f| f == ci) else {
             return Ok(None);
         };
-        Ok(self.fields[pos].as_deref().map(str::trim).filter(|s| !s.is_empty()))
+        Ok(self.fields[pos]
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty()))
     }
 
     fn req(&self, column: &str) -> Result<&str, CopyRowError> {
@@ -524,13 +577,24 @@ impl Rec<'_> {
         let v = self.req("reference")?;
         v.parse::<billing::reference::Reference>()
             .map(|r| r.as_u64())
-            .map_err(|e| self.err("reference", format!("invalid reference {v:?}: {e}"), "22P02"))
+            .map_err(|e| {
+                self.err(
+                    "reference",
+                    format!("invalid reference {v:?}: {e}"),
+                    "22P02",
+                )
+            })
     }
 
     fn date(&self, column: &str) -> Result<NaiveDate, CopyRowError> {
         let v = self.req(column)?;
-        NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map_err(|_| self.err(column, format!("invalid date {v:?} (want YYYY-MM-DD)"), "22007"))
+        NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+            self.err(
+                column,
+                format!("invalid date {v:?} (want YYYY-MM-DD)"),
+                "22007",
+            )
+        })
     }
 
     fn opt_date(&self, column: &str) -> Result<Option<NaiveDate>, CopyRowError> {
@@ -554,7 +618,11 @@ impl Rec<'_> {
     fn money(&self, column: &str, v: &str) -> Result<i64, CopyRowError> {
         let d: Decimal = self.parse(column, "amount", v)?;
         if d.scale() > 2 && d.normalize().scale() > 2 {
-            return Err(self.err(column, format!("amount {v} has more than 2 decimals"), "22P02"));
+            return Err(self.err(
+                column,
+                format!("amount {v} has more than 2 decimals"),
+                "22P02",
+            ));
         }
         Ok(paisa_from_decimal(d))
     }
@@ -568,7 +636,11 @@ fn parse_consumer(r: &Rec) -> Result<Consumer, CopyRowError> {
             let mut v = Vec::new();
             for part in h.split(';').map(str::trim).filter(|p| !p.is_empty()) {
                 let (m, u) = part.split_once(':').ok_or_else(|| {
-                    r.err("history", format!("history entry {part:?} is not YYYY-MM:units"), "22P02")
+                    r.err(
+                        "history",
+                        format!("history entry {part:?} is not YYYY-MM:units"),
+                        "22P02",
+                    )
                 })?;
                 let m: YearMonth = r.parse("history", "month", m.trim())?;
                 let u: u64 = r.parse("history", "units", u.trim())?;
@@ -590,7 +662,11 @@ fn parse_consumer(r: &Rec) -> Result<Consumer, CopyRowError> {
     };
     let load: Decimal = r.parse("sanctioned_load_kw", "number", r.req("sanctioned_load_kw")?)?;
     if load.is_sign_negative() {
-        return Err(r.err("sanctioned_load_kw", "sanctioned load cannot be negative".into(), "22003"));
+        return Err(r.err(
+            "sanctioned_load_kw",
+            "sanctioned load cannot be negative".into(),
+            "22003",
+        ));
     }
     let arrears = match r.raw("arrears")? {
         Some(v) => r.money("arrears", v)?,
@@ -604,16 +680,20 @@ fn parse_consumer(r: &Rec) -> Result<Consumer, CopyRowError> {
         disco: r.req("disco")?.to_uppercase(),
         circle: r.raw("circle")?.unwrap_or("").to_string(),
         division: r.raw("division")?.unwrap_or("").to_string(),
-        subdivision: r.opt("subdivision", "sub-division code")?.unwrap_or(((reference / 10_000_000) % 100_000) as u32),
-        batch: r.opt("batch", "batch")?.unwrap_or((reference / 1_000_000_000_000) as u8),
+        subdivision: r
+            .opt("subdivision", "sub-division code")?
+            .unwrap_or(((reference / 10_000_000) % 100_000) as u32),
+        batch: r
+            .opt("batch", "batch")?
+            .unwrap_or((reference / 1_000_000_000_000) as u8),
         tariff: r.req("tariff")?.to_string(),
         sanctioned_load_kw: load,
         phase: r.opt("phase", "phase")?.unwrap_or(1),
         meter_no: r.raw("meter_no")?.unwrap_or("").to_string(),
-        multiplying_factor: r.opt("multiplying_factor", "multiplying factor")?.unwrap_or(1),
-        connection_date: r
-            .opt_date("connection_date")?
-            .unwrap_or(NaiveDate::MIN),
+        multiplying_factor: r
+            .opt("multiplying_factor", "multiplying factor")?
+            .unwrap_or(1),
+        connection_date: r.opt_date("connection_date")?.unwrap_or(NaiveDate::MIN),
         status,
         owner_type: r.raw("owner_type")?.unwrap_or("private").to_string(),
         province: r.req("province")?.to_string(),
@@ -635,7 +715,9 @@ fn parse_reading(r: &Rec) -> Result<Reading, CopyRowError> {
     };
     let opt_reg = |c: &str| -> Result<Option<u64>, CopyRowError> {
         match r.raw(c)? {
-            Some(v) => r.parse::<u64>(c, "register value (non-negative integer)", v).map(Some),
+            Some(v) => r
+                .parse::<u64>(c, "register value (non-negative integer)", v)
+                .map(Some),
             None => Ok(None),
         }
     };
@@ -643,7 +725,11 @@ fn parse_reading(r: &Rec) -> Result<Reading, CopyRowError> {
     let pf: Option<Decimal> = r.opt("power_factor", "number")?;
     if let Some(p) = pf {
         if p.is_sign_negative() || p > Decimal::ONE {
-            return Err(r.err("power_factor", format!("power factor {p} is outside 0..1"), "22003"));
+            return Err(r.err(
+                "power_factor",
+                format!("power factor {p} is outside 0..1"),
+                "22003",
+            ));
         }
     }
     Ok(Reading {
@@ -667,7 +753,11 @@ fn parse_payment(r: &Rec) -> Result<Payment, CopyRowError> {
     let reference = r.reference()?;
     let amount = r.money("amount", r.req("amount")?)?;
     if amount <= 0 {
-        return Err(r.err("amount", format!("payment amount must be positive, got {}", r.req("amount")?), "22003"));
+        return Err(r.err(
+            "amount",
+            format!("payment amount must be positive, got {}", r.req("amount")?),
+            "22003",
+        ));
     }
     Ok(Payment {
         reference,

@@ -29,7 +29,11 @@ impl Engine {
             .with_default_catalog_and_schema(DATABASE, SCHEMA)
             .with_create_default_catalog_and_schema(true)
             .with_information_schema(true)
-            .with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+            .with_target_partitions(
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2),
+            );
         let ctx = SessionContext::new_with_config(config);
         for kind in TableKind::ALL {
             ctx.register_table(kind.name(), Arc::new(StoreTable::new(kind, store.clone())))?;
@@ -43,7 +47,10 @@ impl Engine {
     }
 
     /// Runs one SQL text and collects the result (used by tests and the demo's summary).
-    pub async fn sql(&self, sql: &str) -> Result<Vec<datafusion::arrow::array::RecordBatch>, QueryError> {
+    pub async fn sql(
+        &self,
+        sql: &str,
+    ) -> Result<Vec<datafusion::arrow::array::RecordBatch>, QueryError> {
         let df = self.ctx.sql(sql).await?;
         Ok(df.collect().await?)
     }

@@ -13,7 +13,11 @@ pub struct CopyRowError {
 
 impl std::fmt::Display for CopyRowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.reason)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.reason
+        )
     }
 }
 
@@ -52,7 +56,9 @@ impl QueryError {
             QueryError::InvalidArgument(_) => "22023",
             QueryError::UndefinedTable(_) => "42P01",
             QueryError::UndefinedFunction(_) => "42883",
-            QueryError::CopyRows { errors, .. } => errors.first().map(|e| e.sqlstate).unwrap_or("22P02"),
+            QueryError::CopyRows { errors, .. } => {
+                errors.first().map(|e| e.sqlstate).unwrap_or("22P02")
+            }
             QueryError::Billing(_) => "22023",
             QueryError::Storage(s) => match s {
                 S::Rows(r) => r.first().map(|e| e.sqlstate).unwrap_or("22000"),
@@ -90,7 +96,9 @@ fn datafusion_sqlstate(e: &datafusion::error::DataFusionError) -> &'static str {
         D::Plan(m) => {
             if m.contains("not found") && m.contains("able") {
                 "42P01"
-            } else if m.contains("Invalid function") || m.contains("function") && m.contains("not found") {
+            } else if m.contains("Invalid function")
+                || m.contains("function") && m.contains("not found")
+            {
                 "42883"
             } else if m.contains("No field named") || m.contains("Schema error") {
                 "42703"

@@ -415,7 +415,10 @@ pub fn bills_batch(cb: &CycleBills, idx: &mut dyn Iterator<Item = usize>) -> DfR
 }
 
 /// Lines of the given bills (by bill index), in bill then line order.
-pub fn lines_batch(cb: &CycleBills, bills: &mut dyn Iterator<Item = usize>) -> DfResult<RecordBatch> {
+pub fn lines_batch(
+    cb: &CycleBills,
+    bills: &mut dyn Iterator<Item = usize>,
+) -> DfResult<RecordBatch> {
     let (lo, _) = bills.size_hint();
     let n = lo * 8;
     let mut reference = StringBuilder::with_capacity(n, n * 14);
@@ -628,12 +631,18 @@ impl StoreTable {
             TableKind::Tariffs => out.push(tariffs_batch(st)?),
             TableKind::Consumers => {
                 if let Some(r) = p.reference {
-                    let rows: Vec<&Consumer> = r.and_then(|r| st.consumer(r)).map(|(_, c)| c).into_iter().collect();
+                    let rows: Vec<&Consumer> = r
+                        .and_then(|r| st.consumer(r))
+                        .map(|(_, c)| c)
+                        .into_iter()
+                        .collect();
                     out.push(consumers_batch(&rows)?);
                 } else {
                     let (sealed, tail) = st.consumers.chunks();
                     for c in sealed {
-                        out.push(self.cached(c, 0, || consumers_batch(&c.iter().collect::<Vec<_>>()))?);
+                        out.push(
+                            self.cached(c, 0, || consumers_batch(&c.iter().collect::<Vec<_>>()))?,
+                        );
                     }
                     out.push(consumers_batch(&tail.iter().collect::<Vec<_>>())?);
                 }
@@ -641,25 +650,38 @@ impl StoreTable {
             TableKind::Readings => {
                 if let Some(r) = p.reference {
                     let idx = r.map(|r| st.readings_of(r)).unwrap_or_default();
-                    let rows: Vec<&Reading> = idx.iter().filter_map(|&i| st.readings.get(i as usize)).collect();
+                    let rows: Vec<&Reading> = idx
+                        .iter()
+                        .filter_map(|&i| st.readings.get(i as usize))
+                        .collect();
                     out.push(readings_batch(&rows)?);
                 } else {
                     let (sealed, tail) = st.readings.chunks();
                     for c in sealed {
-                        out.push(self.cached(c, 0, || readings_batch(&c.iter().collect::<Vec<_>>()))?);
+                        out.push(
+                            self.cached(c, 0, || readings_batch(&c.iter().collect::<Vec<_>>()))?,
+                        );
                     }
                     out.push(readings_batch(&tail.iter().collect::<Vec<_>>())?);
                 }
             }
             TableKind::Payments => {
                 if let Some(r) = p.reference {
-                    let idx = r.and_then(|r| st.payments_by_ref.get(&r)).cloned().unwrap_or_default();
-                    let rows: Vec<&Payment> = idx.iter().filter_map(|&i| st.payments.get(i as usize)).collect();
+                    let idx = r
+                        .and_then(|r| st.payments_by_ref.get(&r))
+                        .cloned()
+                        .unwrap_or_default();
+                    let rows: Vec<&Payment> = idx
+                        .iter()
+                        .filter_map(|&i| st.payments.get(i as usize))
+                        .collect();
                     out.push(payments_batch(&rows)?);
                 } else {
                     let (sealed, tail) = st.payments.chunks();
                     for c in sealed {
-                        out.push(self.cached(c, 0, || payments_batch(&c.iter().collect::<Vec<_>>()))?);
+                        out.push(
+                            self.cached(c, 0, || payments_batch(&c.iter().collect::<Vec<_>>()))?,
+                        );
                     }
                     out.push(payments_batch(&tail.iter().collect::<Vec<_>>())?);
                 }
@@ -741,12 +763,17 @@ impl TableProvider for StoreTable {
         };
         self.evict_unused();
         let parts = state.config().target_partitions().max(1);
-        let mut partitions: Vec<Vec<RecordBatch>> = vec![Vec::new(); parts.min(batches.len()).max(1)];
+        let mut partitions: Vec<Vec<RecordBatch>> =
+            vec![Vec::new(); parts.min(batches.len()).max(1)];
         let np = partitions.len();
         for (i, b) in batches.into_iter().enumerate() {
             partitions[i % np].push(b);
         }
-        let exec = MemorySourceConfig::try_new_exec(&partitions, self.schema.clone(), projection.cloned())?;
+        let exec = MemorySourceConfig::try_new_exec(
+            &partitions,
+            self.schema.clone(),
+            projection.cloned(),
+        )?;
         Ok(exec)
     }
 }

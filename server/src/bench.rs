@@ -24,7 +24,10 @@ pub async fn run(consumers: u64, seed: u64, data_dir: Option<PathBuf>) -> anyhow
         }
     };
     let gen_dir = dir.join("generated");
-    println!("bijli bench: {consumers} consumers, seed {seed}, data dir {}", dir.display());
+    println!(
+        "bijli bench: {consumers} consumers, seed {seed}, data dir {}",
+        dir.display()
+    );
     let opts = clients::generate::GenerateOptions {
         consumers,
         seed,
@@ -48,7 +51,11 @@ pub async fn run(consumers: u64, seed: u64, data_dir: Option<PathBuf>) -> anyhow
         let _ = stop_rx.await;
     }));
     let (client, connection) = tokio_postgres::connect(
-        &format!("host={} port={} user=bijli dbname=bijli", addr.ip(), addr.port()),
+        &format!(
+            "host={} port={} user=bijli dbname=bijli",
+            addr.ip(),
+            addr.port()
+        ),
         tokio_postgres::NoTls,
     )
     .await?;
@@ -56,16 +63,20 @@ pub async fn run(consumers: u64, seed: u64, data_dir: Option<PathBuf>) -> anyhow
         let _ = connection.await;
     });
     for (table, file, label) in [
-        ("consumers", "consumers.csv", "load consumers (COPY, durable)"),
+        (
+            "consumers",
+            "consumers.csv",
+            "load consumers (COPY, durable)",
+        ),
         ("readings", "readings.csv", "readings COPY (durable)"),
         ("payments", "payments.csv", "payments COPY (durable)"),
     ] {
-        let f = std::fs::File::open(gen_dir.join(file))?;
         let t = Instant::now();
-        let n = clients::load::copy_csv(
+        let n = clients::load::copy_csv_file(
             &client,
-            &format!("COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)"),
-            std::io::BufReader::new(f),
+            table,
+            &gen_dir.join(file),
+            clients::load::ROWS_PER_COPY,
         )
         .await
         .with_context(|| format!("COPY {table}"))?;
@@ -73,15 +84,25 @@ pub async fn run(consumers: u64, seed: u64, data_dir: Option<PathBuf>) -> anyhow
     }
     let t = Instant::now();
     let row = client
-        .query_one(&format!("CALL bill_cycle('{DEMO_DISCO}', '{DEMO_CYCLE}')"), &[])
+        .query_one(
+            &format!("CALL bill_cycle('{DEMO_DISCO}', '{DEMO_CYCLE}')"),
+            &[],
+        )
         .await?;
     let bills: i64 = row.get("bills");
     stage("billing cycle (durable)", bills as u64, t);
     for i in 0..3 {
         let t = Instant::now();
         let rows = client.simple_query(REPORT_SQL).await?;
-        let n = rows.iter().filter(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_))).count();
-        stage(&format!("report: bills by category (run {})", i + 1), n as u64, t);
+        let n = rows
+            .iter()
+            .filter(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_)))
+            .count();
+        stage(
+            &format!("report: bills by category (run {})", i + 1),
+            n as u64,
+            t,
+        );
     }
     let some_ref: String = client
         .query_one("SELECT reference FROM consumers LIMIT 1", &[])
@@ -90,7 +111,9 @@ pub async fn run(consumers: u64, seed: u64, data_dir: Option<PathBuf>) -> anyhow
     let t = Instant::now();
     for _ in 0..100 {
         client
-            .simple_query(&format!("SELECT payable_within_due FROM bills WHERE reference = '{some_ref}'"))
+            .simple_query(&format!(
+                "SELECT payable_within_due FROM bills WHERE reference = '{some_ref}'"
+            ))
             .await?;
     }
     stage("100 bill look-ups by reference", 100, t);
@@ -102,16 +125,30 @@ pub async fn run(consumers: u64, seed: u64, data_dir: Option<PathBuf>) -> anyhow
     drop(store);
     let t = Instant::now();
     let store = crate::open_store(&dir.join("store"), Backend::Journal)?;
-    stage("restart (replay journal, re-bill cycle)", store.read().consumers.len() as u64, t);
+    stage(
+        "restart (replay journal, re-bill cycle)",
+        store.read().consumers.len() as u64,
+        t,
+    );
     let rss = std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(str::to_string))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .map(str::to_string)
+        })
         .unwrap_or_default();
-    println!("peak resident memory: {}", rss.trim_start_matches("VmHWM:").trim());
+    println!(
+        "peak resident memory: {}",
+        rss.trim_start_matches("VmHWM:").trim()
+    );
     Ok(())
 }
 
 fn stage(label: &str, n: u64, t: Instant) {
     let s = t.elapsed().as_secs_f64();
-    println!("{label:<44} {n:>10} rows {s:>9.3} s {:>12.0} rows/s", n as f64 / s.max(1e-9));
+    println!(
+        "{label:<44} {n:>10} rows {s:>9.3} s {:>12.0} rows/s",
+        n as f64 / s.max(1e-9)
+    );
 }

@@ -30,7 +30,11 @@ impl std::fmt::Debug for CommandTable {
 impl CommandTable {
     pub fn new(engine: Arc<Engine>, call: Call) -> Result<Self, QueryError> {
         let schema = call_schema(&call.name)?;
-        Ok(CommandTable { engine, call, schema })
+        Ok(CommandTable {
+            engine,
+            call,
+            schema,
+        })
     }
 }
 
@@ -56,6 +60,10 @@ impl TableProvider for CommandTable {
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        Ok(MemorySourceConfig::try_new_exec(&[vec![batch]], self.schema.clone(), projection.cloned())?)
+        Ok(MemorySourceConfig::try_new_exec(
+            &[vec![batch]],
+            self.schema.clone(),
+            projection.cloned(),
+        )?)
     }
 }

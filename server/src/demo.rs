@@ -11,7 +11,13 @@ use storage::Backend;
 pub const DEMO_DISCO: &str = "MEPCO";
 pub const DEMO_CYCLE: &str = "2026-11";
 
-pub async fn run(consumers: u64, listen: String, data_dir: PathBuf, seed: u64, exit: bool) -> anyhow::Result<()> {
+pub async fn run(
+    consumers: u64,
+    listen: String,
+    data_dir: PathBuf,
+    seed: u64,
+    exit: bool,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = crate::open_store(&data_dir, Backend::Journal)?;
     let engine = Arc::new(Engine::new(store.clone())?);
@@ -22,7 +28,11 @@ pub async fn run(consumers: u64, listen: String, data_dir: PathBuf, seed: u64, e
         let _ = stop_rx.await;
     }));
     println!("bijli listening on {addr}");
-    let conn_str = format!("host={} port={} user=bijli dbname=bijli", addr.ip(), addr.port());
+    let conn_str = format!(
+        "host={} port={} user=bijli dbname=bijli",
+        addr.ip(),
+        addr.port()
+    );
     let (client, connection) = tokio_postgres::connect(&conn_str, tokio_postgres::NoTls)
         .await
         .context("connecting to our own server")?;
@@ -61,11 +71,11 @@ pub async fn run(consumers: u64, listen: String, data_dir: PathBuf, seed: u64, e
             ("payments", "payments.csv"),
         ] {
             let t = Instant::now();
-            let f = std::fs::File::open(gen_dir.join(file)).with_context(|| format!("opening {file}"))?;
-            let n = clients::load::copy_csv(
+            let n = clients::load::copy_csv_file(
                 &client,
-                &format!("COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)"),
-                std::io::BufReader::new(f),
+                table,
+                &gen_dir.join(file),
+                clients::load::ROWS_PER_COPY,
             )
             .await
             .with_context(|| format!("COPY {table}"))?;
@@ -77,7 +87,10 @@ pub async fn run(consumers: u64, listen: String, data_dir: PathBuf, seed: u64, e
         }
         let t = Instant::now();
         let row = client
-            .query_one(&format!("CALL bill_cycle('{DEMO_DISCO}', '{DEMO_CYCLE}')"), &[])
+            .query_one(
+                &format!("CALL bill_cycle('{DEMO_DISCO}', '{DEMO_CYCLE}')"),
+                &[],
+            )
             .await
             .context("CALL bill_cycle")?;
         let bills: i64 = row.get("bills");
@@ -87,7 +100,10 @@ pub async fn run(consumers: u64, listen: String, data_dir: PathBuf, seed: u64, e
             t.elapsed()
         );
     } else {
-        println!("data directory {} already holds {already} consumers: serving what it recovered", data_dir.display());
+        println!(
+            "data directory {} already holds {already} consumers: serving what it recovered",
+            data_dir.display()
+        );
     }
 
     let rows = client
@@ -99,7 +115,10 @@ pub async fn run(consumers: u64, listen: String, data_dir: PathBuf, seed: u64, e
         .context("summary query")?;
     println!();
     println!("Bills for {DEMO_DISCO} {DEMO_CYCLE} by tariff category:");
-    println!("{:<14} {:>10} {:>14} {:>20}", "category", "bills", "units (kWh)", "payable (Rs)");
+    println!(
+        "{:<14} {:>10} {:>14} {:>20}",
+        "category", "bills", "units (kWh)", "payable (Rs)"
+    );
     for m in &rows {
         if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
             println!(
@@ -114,7 +133,14 @@ pub async fn run(consumers: u64, listen: String, data_dir: PathBuf, seed: u64, e
     let refused = client
         .simple_query("SELECT 1")
         .await
-        .map(|_| store.read().cycles.values().map(|c| c.refusals.len()).sum::<usize>())
+        .map(|_| {
+            store
+                .read()
+                .cycles
+                .values()
+                .map(|c| c.refusals.len())
+                .sum::<usize>()
+        })
         .unwrap_or(0);
     if refused > 0 {
         println!("({refused} consumers were not billed: their category has no notified rate; see the server log or CALL output)");

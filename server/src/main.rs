@@ -28,7 +28,11 @@ use tokio::sync::Semaphore;
 pub const MAX_CONNECTIONS: usize = 256;
 
 #[derive(Parser)]
-#[command(name = "bijli", version, about = "Bijli: electricity billing database server for Pakistan's DISCOs")]
+#[command(
+    name = "bijli",
+    version,
+    about = "Bijli: electricity billing database server for Pakistan's DISCOs"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Option<Cmd>,
@@ -231,13 +235,14 @@ pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::common::{DFSchema, ParamValues};
-use datafusion::logical_expr::{EmptyRelation, LogicalPlan, LogicalPlanBuilder};
 use datafusion::datasource::provider_as_source;
+use datafusion::logical_expr::{EmptyRelation, LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
@@ -55,7 +55,12 @@ impl BijliHook {
             .map_err(|e| PgWireError::ApiError(Box::new(e)))
     }
 
-    async fn run_call(&self, call: Call, ctx: &SessionContext, format: &Format) -> PgWireResult<Response> {
+    async fn run_call(
+        &self,
+        call: Call,
+        ctx: &SessionContext,
+        format: &Format,
+    ) -> PgWireResult<Response> {
         let plan = self.call_plan(call)?;
         let df = ctx
             .execute_logical_plan(plan)
@@ -64,13 +69,19 @@ impl BijliHook {
         Ok(Response::Query(encode_dataframe(df, format, None).await?))
     }
 
-    fn start_copy(&self, stmt: &Statement, client: &mut dyn HookClient) -> Option<PgWireResult<Response>> {
+    fn start_copy(
+        &self,
+        stmt: &Statement,
+        client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
         let plan = match plan_copy(stmt)? {
             Ok(p) => p,
             Err(e) => return Some(Err(query_error(&e))),
         };
         let columns = plan.fields.len();
-        let slot = client.session_extensions().get_or_insert_with(CopySlot::default);
+        let slot = client
+            .session_extensions()
+            .get_or_insert_with(CopySlot::default);
         *slot.0.lock() = Some(CopySink::new(plan));
         Some(Ok(Response::CopyIn(CopyResponse::new(
             0,
@@ -92,7 +103,10 @@ impl QueryHook for BijliHook {
             return Some(r);
         }
         match plan_call(statement)? {
-            Ok(call) => Some(self.run_call(call, session_context, &Format::UnifiedText).await),
+            Ok(call) => Some(
+                self.run_call(call, session_context, &Format::UnifiedText)
+                    .await,
+            ),
             Err(e) => Some(Err(query_error(&e))),
         }
     }
@@ -163,7 +177,9 @@ impl CopyHandler for BijliCopy {
             .get::<CopySlot>()
             .and_then(|s| s.0.lock().take());
         let Some(sink) = sink else {
-            return Err(map_error(PgWireError::ApiError("no COPY in progress".into())));
+            return Err(map_error(PgWireError::ApiError(
+                "no COPY in progress".into(),
+            )));
         };
         let engine = self.engine.clone();
         let outcome = tokio::task::spawn_blocking(move || sink.finish(&engine.store))
@@ -190,7 +206,10 @@ impl CopyHandler for BijliCopy {
         PgWireError::UserError(Box::new(pgwire::error::ErrorInfo::new(
             "ERROR".into(),
             "57014".into(),
-            format!("COPY aborted by the client, nothing was loaded: {}", fail.message),
+            format!(
+                "COPY aborted by the client, nothing was loaded: {}",
+                fail.message
+            ),
         )))
     }
 }

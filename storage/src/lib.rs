@@ -27,6 +27,6 @@ pub mod store;
 pub use error::{RowError, StorageError};
 pub use rows::*;
 pub use store::{
-    Backend, CategoryTotal, CycleBills, CycleSummary, PaymentSummary, RecoveryReport, State,
-    Store, Table, CHUNK_ROWS,
+    Backend, CategoryTotal, CycleBills, CycleSummary, PaymentSummary, RecoveryReport, State, Store,
+    Table, CHUNK_ROWS,
 };

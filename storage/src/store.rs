@@ -247,7 +247,11 @@ impl State {
                 );
             }
             if c.phase != 1 && c.phase != 3 {
-                err("phase", format!("phase must be 1 or 3, got {}", c.phase), "22023");
+                err(
+                    "phase",
+                    format!("phase must be 1 or 3, got {}", c.phase),
+                    "22023",
+                );
             }
             if c.multiplying_factor == 0 {
                 err(
@@ -465,7 +469,10 @@ impl State {
                 }
             }
             self.payment_by_txn.insert(p.transaction_id.clone(), pi);
-            self.payments_by_ref.entry(p.reference).or_default().push(pi);
+            self.payments_by_ref
+                .entry(p.reference)
+                .or_default()
+                .push(pi);
             self.payments.push(p);
             s.posted += 1;
         }
@@ -528,10 +535,11 @@ impl State {
                             history.extend(c.history.iter().filter(|(m, _)| *m < cycle));
                             history.extend(dynamic.billed.iter().filter(|(m, _)| *m < cycle));
                             // Re-billing a cycle starts from the arrears the first run saw.
-                            let arrears_paisa = match previous
-                                .as_ref()
-                                .and_then(|p| p.by_reference.get(&c.reference).map(|&b| &p.bills[b as usize]))
-                            {
+                            let arrears_paisa = match previous.as_ref().and_then(|p| {
+                                p.by_reference
+                                    .get(&c.reference)
+                                    .map(|&b| &p.bills[b as usize])
+                            }) {
                                 Some(old) => old.arrears_paisa,
                                 None => dynamic.balance_paisa,
                             };
@@ -609,10 +617,7 @@ impl State {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .filter_map(|h| h.join().ok())
-                .collect()
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
         });
         if parts.len() != threads {
             return Err(StorageError::Invalid(
@@ -780,7 +785,10 @@ fn decode(bytes: &[u8]) -> Result<Record, StorageError> {
 
 impl Store {
     /// Opens (or creates) a data directory and replays its journal.
-    pub fn open(dir: &Path, backend: Backend) -> Result<(Arc<Store>, RecoveryReport), StorageError> {
+    pub fn open(
+        dir: &Path,
+        backend: Backend,
+    ) -> Result<(Arc<Store>, RecoveryReport), StorageError> {
         let started = Instant::now();
         let mut log: Box<dyn Log> = match backend {
             Backend::Journal => Box::new(FileJournal::open(dir)?),

@@ -1,6 +1,8 @@
 //! End to end: the real `bijli` binary, real clients (tokio-postgres, psql, psycopg 3), real
 //! restarts and kill -9, on a generated DISCO.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;
@@ -9,14 +11,23 @@ use tokio_postgres::SimpleQueryMessage;
 fn rows(msgs: &[SimpleQueryMessage]) -> Vec<Vec<String>> {
     msgs.iter()
         .filter_map(|m| match m {
-            SimpleQueryMessage::Row(r) => Some((0..r.len()).map(|i| r.get(i).unwrap_or("NULL").to_string()).collect()),
+            SimpleQueryMessage::Row(r) => Some(
+                (0..r.len())
+                    .map(|i| r.get(i).unwrap_or("NULL").to_string())
+                    .collect(),
+            ),
             _ => None,
         })
         .collect()
 }
 
 async fn one(client: &tokio_postgres::Client, sql: &str) -> String {
-    let r = rows(&client.simple_query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}")));
+    let r = rows(
+        &client
+            .simple_query(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}")),
+    );
     assert_eq!(r.len(), 1, "{sql} returned {r:?}");
     r[0][0].clone()
 }
@@ -31,30 +42,67 @@ async fn a_billing_month_survives_restart_and_kill9() {
     let data = tmp.path().join("data");
     let server = Server::start(&data);
     let c = server.client().await;
-    let nc = copy_file(&c, "consumers", &gen.join("consumers.csv")).await.unwrap();
+    let nc = copy_file(&c, "consumers", &gen.join("consumers.csv"))
+        .await
+        .unwrap();
     assert_eq!(nc, 3000);
-    let nr = copy_file(&c, "readings", &gen.join("readings.csv")).await.unwrap();
+    let nr = copy_file(&c, "readings", &gen.join("readings.csv"))
+        .await
+        .unwrap();
     assert!(nr > 2800, "readings loaded: {nr}");
-    let np = copy_file(&c, "payments", &gen.join("payments.csv")).await.unwrap();
-    assert_eq!(one(&c, "SELECT count(*) FROM payments").await, np.to_string());
+    let np = copy_file(&c, "payments", &gen.join("payments.csv"))
+        .await
+        .unwrap();
+    assert_eq!(
+        one(&c, "SELECT count(*) FROM payments").await,
+        np.to_string()
+    );
 
-    let row = c.query_one("CALL bill_cycle('MEPCO', '2026-11')", &[]).await.unwrap();
+    let row = c
+        .query_one("CALL bill_cycle('MEPCO', '2026-11')", &[])
+        .await
+        .unwrap();
     let bills: i64 = row.get("bills");
     let refused: i64 = row.get("refused");
     let without: i64 = row.get("without_reading");
-    assert!(bills > 2500, "bills {bills}, refused {refused}, without reading {without}");
-    assert_eq!(one(&c, "SELECT count(*) FROM bills").await, bills.to_string());
+    assert!(
+        bills > 2500,
+        "bills {bills}, refused {refused}, without reading {without}"
+    );
+    assert_eq!(
+        one(&c, "SELECT count(*) FROM bills").await,
+        bills.to_string()
+    );
 
     // Every bill: payable within due = arrears + current bill + total FPA; lines exist.
-    let bad = one(&c, "SELECT count(*) FROM bills WHERE payable_within_due <> arrears + current_bill + total_fpa").await;
+    let bad = one(
+        &c,
+        "SELECT count(*) FROM bills WHERE payable_within_due <> arrears + current_bill + total_fpa",
+    )
+    .await;
     assert_eq!(bad, "0");
     let reference = one(&c, "SELECT reference FROM bills ORDER BY reference LIMIT 1").await;
     let lines = rows(&c.simple_query(&format!("SELECT line, amount, rule, source FROM bill_lines WHERE reference = '{reference}' ORDER BY seq")).await.unwrap());
     assert!(!lines.is_empty(), "bill lines for {reference}");
-    assert!(lines.iter().any(|l| l[0] == "energy" || l[0] == "minimum_charge"), "{lines:?}");
-    assert!(lines.iter().all(|l| !l[3].is_empty()), "every line names its source: {lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l[0] == "energy" || l[0] == "minimum_charge"),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().all(|l| !l[3].is_empty()),
+        "every line names its source: {lines:?}"
+    );
     // Point lookup, join, group by, order by, limit.
-    assert_eq!(one(&c, &format!("SELECT count(*) FROM consumers WHERE reference = '{reference}'")).await, "1");
+    assert_eq!(
+        one(
+            &c,
+            &format!("SELECT count(*) FROM consumers WHERE reference = '{reference}'")
+        )
+        .await,
+        "1"
+    );
     let joined = rows(&c.simple_query("SELECT c.province, b.category, count(*) FROM bills b JOIN consumers c ON c.reference = b.reference GROUP BY c.province, b.category ORDER BY 3 DESC LIMIT 3").await.unwrap());
     assert!(!joined.is_empty());
     let before = rows(&c.simple_query(SUMMARY).await.unwrap());
@@ -68,20 +116,40 @@ async fn a_billing_month_survives_restart_and_kill9() {
     server.stop();
     let server = Server::start(&data);
     let c = server.client().await;
-    assert_eq!(rows(&c.simple_query(SUMMARY).await.unwrap()), before, "same bills after restart");
+    assert_eq!(
+        rows(&c.simple_query(SUMMARY).await.unwrap()),
+        before,
+        "same bills after restart"
+    );
 
     // An acknowledged COPY survives kill -9.
     let extra = "reference,transaction_id,amount,value_date,bank\n".to_string()
-        + &format!("{reference},KILL9-1,100.50,2026-11-20,HBL\n{reference},KILL9-2,0.01,2026-11-20,UBL\n");
+        + &format!(
+            "{reference},KILL9-1,100.50,2026-11-20,HBL\n{reference},KILL9-2,0.01,2026-11-20,UBL\n"
+        );
     let n = copy_text(&c, "COPY payments (reference, transaction_id, amount, value_date, bank) FROM STDIN WITH (FORMAT csv, HEADER true)", &extra).await.unwrap();
     assert_eq!(n, 2);
     drop(c);
     server.kill9();
     let server = Server::start(&data);
     let c = server.client().await;
-    assert_eq!(one(&c, "SELECT count(*) FROM payments").await, (np + 2).to_string());
-    assert_eq!(one(&c, "SELECT amount FROM payments WHERE transaction_id = 'KILL9-1'").await, "100.50");
-    assert_eq!(rows(&c.simple_query(SUMMARY).await.unwrap()), before, "same bills after kill -9");
+    assert_eq!(
+        one(&c, "SELECT count(*) FROM payments").await,
+        (np + 2).to_string()
+    );
+    assert_eq!(
+        one(
+            &c,
+            "SELECT amount FROM payments WHERE transaction_id = 'KILL9-1'"
+        )
+        .await,
+        "100.50"
+    );
+    assert_eq!(
+        rows(&c.simple_query(SUMMARY).await.unwrap()),
+        before,
+        "same bills after kill -9"
+    );
     server.stop();
 }
 
@@ -93,14 +161,21 @@ async fn kill9_after_ack_on_the_sled_backend() {
     let data = tmp.path().join("data");
     let server = Server::start_with(&data, "sled");
     let c = server.client().await;
-    copy_file(&c, "consumers", &gen.join("consumers.csv")).await.unwrap();
-    let np = copy_file(&c, "payments", &gen.join("payments.csv")).await.unwrap();
+    copy_file(&c, "consumers", &gen.join("consumers.csv"))
+        .await
+        .unwrap();
+    let np = copy_file(&c, "payments", &gen.join("payments.csv"))
+        .await
+        .unwrap();
     drop(c);
     server.kill9();
     let server = Server::start_with(&data, "sled");
     let c = server.client().await;
     assert_eq!(one(&c, "SELECT count(*) FROM consumers").await, "500");
-    assert_eq!(one(&c, "SELECT count(*) FROM payments").await, np.to_string());
+    assert_eq!(
+        one(&c, "SELECT count(*) FROM payments").await,
+        np.to_string()
+    );
     server.stop();
 }
 
@@ -111,57 +186,95 @@ async fn bad_input_gets_sqlstate_and_loses_nothing() {
     generate(&gen, 300, 5);
     let server = Server::start(&tmp.path().join("data"));
     let c = server.client().await;
-    copy_file(&c, "consumers", &gen.join("consumers.csv")).await.unwrap();
-    let good_ref = one(&c, "SELECT reference FROM consumers ORDER BY reference LIMIT 1").await;
+    copy_file(&c, "consumers", &gen.join("consumers.csv"))
+        .await
+        .unwrap();
+    let good_ref = one(
+        &c,
+        "SELECT reference FROM consumers ORDER BY reference LIMIT 1",
+    )
+    .await;
 
     let e = c.simple_query("SELEC 1").await.unwrap_err();
     assert_eq!(sqlstate(&e), "42601", "{e:?}");
-    let e = c.simple_query("SELECT * FROM no_such_table").await.unwrap_err();
+    let e = c
+        .simple_query("SELECT * FROM no_such_table")
+        .await
+        .unwrap_err();
     assert_eq!(sqlstate(&e), "42P01", "{e:?}");
 
     let pay = "COPY payments (reference, transaction_id, amount, value_date, bank) FROM STDIN WITH (FORMAT csv)";
     // Unknown reference on line 2: the whole COPY is refused, with line and column.
-    let data = format!("{good_ref},T-1,10.00,2026-11-01,HBL\n99999999999999,T-2,10.00,2026-11-01,HBL\n");
+    let data =
+        format!("{good_ref},T-1,10.00,2026-11-01,HBL\n99999999999999,T-2,10.00,2026-11-01,HBL\n");
     let e = copy_text(&c, pay, &data).await.unwrap_err();
     assert_eq!(sqlstate(&e), "23503", "{e:?}");
-    let msg = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+    let msg = e
+        .as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_default();
     assert!(msg.contains("line 2") && msg.contains("reference"), "{msg}");
     // Negative amount.
-    let e = copy_text(&c, pay, &format!("{good_ref},T-3,-5.00,2026-11-01,HBL\n")).await.unwrap_err();
+    let e = copy_text(&c, pay, &format!("{good_ref},T-3,-5.00,2026-11-01,HBL\n"))
+        .await
+        .unwrap_err();
     assert_eq!(sqlstate(&e), "22003", "{e:?}");
     // Bad date, short row, malformed reference.
-    let e = copy_text(&c, pay, &format!("{good_ref},T-4,5.00,2026-13-01,HBL\n")).await.unwrap_err();
+    let e = copy_text(&c, pay, &format!("{good_ref},T-4,5.00,2026-13-01,HBL\n"))
+        .await
+        .unwrap_err();
     assert_eq!(sqlstate(&e), "22007", "{e:?}");
-    let e = copy_text(&c, pay, &format!("{good_ref},T-5,5.00\n")).await.unwrap_err();
+    let e = copy_text(&c, pay, &format!("{good_ref},T-5,5.00\n"))
+        .await
+        .unwrap_err();
     assert_eq!(sqlstate(&e), "22P04", "{e:?}");
-    let e = copy_text(&c, pay, "12AB,T-6,5.00,2026-11-01,HBL\n").await.unwrap_err();
+    let e = copy_text(&c, pay, "12AB,T-6,5.00,2026-11-01,HBL\n")
+        .await
+        .unwrap_err();
     assert_eq!(sqlstate(&e), "22P02", "{e:?}");
-    assert_eq!(one(&c, "SELECT count(*) FROM payments").await, "0", "nothing of a refused COPY is kept");
+    assert_eq!(
+        one(&c, "SELECT count(*) FROM payments").await,
+        "0",
+        "nothing of a refused COPY is kept"
+    );
 
     // Idempotent re-send; a conflicting re-use of a transaction id is refused.
     let ok = format!("{good_ref},T-7,5.00,2026-11-01,HBL\n");
     assert_eq!(copy_text(&c, pay, &ok).await.unwrap(), 1);
     assert_eq!(copy_text(&c, pay, &ok).await.unwrap(), 0);
-    let e = copy_text(&c, pay, &format!("{good_ref},T-7,6.00,2026-11-01,HBL\n")).await.unwrap_err();
+    let e = copy_text(&c, pay, &format!("{good_ref},T-7,6.00,2026-11-01,HBL\n"))
+        .await
+        .unwrap_err();
     assert_eq!(sqlstate(&e), "23505", "{e:?}");
     assert_eq!(one(&c, "SELECT count(*) FROM payments").await, "1");
 
     // A reading for an unknown reference, and a truncated COPY (client aborts mid-stream).
     let rd = "COPY readings FROM STDIN WITH (FORMAT csv)";
-    let e = copy_text(&c, rd, "99999999999999,2026-11,2026-11-05,2026-10-05,100,200,,,,,OK\n").await.unwrap_err();
+    let e = copy_text(
+        &c,
+        rd,
+        "99999999999999,2026-11,2026-11-05,2026-10-05,100,200,,,,,OK\n",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(sqlstate(&e), "23503", "{e:?}");
     {
         use futures::SinkExt;
         let sink = c.copy_in::<_, bytes::Bytes>(rd).await.unwrap();
         futures::pin_mut!(sink);
-        sink.send(bytes::Bytes::from_static(b"000000")).await.unwrap();
+        sink.send(bytes::Bytes::from_static(b"000000"))
+            .await
+            .unwrap();
         // Dropped without finish(): tokio-postgres sends CopyFail.
     }
     assert_eq!(one(&c, "SELECT count(*) FROM readings").await, "0");
     // Unknown command, bad cycle.
     let e = c.simple_query("CALL no_such_command()").await.unwrap_err();
     assert_eq!(sqlstate(&e), "42883", "{e:?}");
-    let e = c.simple_query("CALL bill_cycle('MEPCO', '2026-13')").await.unwrap_err();
+    let e = c
+        .simple_query("CALL bill_cycle('MEPCO', '2026-13')")
+        .await
+        .unwrap_err();
     assert_eq!(sqlstate(&e), "22023", "{e:?}");
     // The connection and server are still fine.
     assert_eq!(one(&c, "SELECT 1").await, "1");
@@ -175,31 +288,70 @@ async fn psql_and_psycopg_work_against_the_binary() {
     generate(&gen, 400, 9);
     let server = Server::start(&tmp.path().join("data"));
     let c = server.client().await;
-    copy_file(&c, "consumers", &gen.join("consumers.csv")).await.unwrap();
-    copy_file(&c, "readings", &gen.join("readings.csv")).await.unwrap();
-    c.simple_query("CALL bill_cycle('MEPCO', '2026-11')").await.unwrap();
+    copy_file(&c, "consumers", &gen.join("consumers.csv"))
+        .await
+        .unwrap();
+    copy_file(&c, "readings", &gen.join("readings.csv"))
+        .await
+        .unwrap();
+    c.simple_query("CALL bill_cycle('MEPCO', '2026-11')")
+        .await
+        .unwrap();
 
     let out = server.psql("\\dt");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "psql \\dt failed: {}", String::from_utf8_lossy(&out.stderr));
-    for t in ["consumers", "readings", "bills", "bill_lines", "payments", "tariffs"] {
+    assert!(
+        out.status.success(),
+        "psql \\dt failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for t in [
+        "consumers",
+        "readings",
+        "bills",
+        "bill_lines",
+        "payments",
+        "tariffs",
+    ] {
         assert!(text.contains(t), "\\dt lacks {t}:\n{text}");
     }
     let out = server.psql("\\d bills");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "psql \\d bills failed: {}", String::from_utf8_lossy(&out.stderr));
-    for col in ["reference", "cycle", "payable_within_due", "payable_after_due"] {
+    assert!(
+        out.status.success(),
+        "psql \\d bills failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for col in [
+        "reference",
+        "cycle",
+        "payable_within_due",
+        "payable_after_due",
+    ] {
         assert!(text.contains(col), "\\d bills lacks {col}:\n{text}");
     }
-    let out = server.psql("SELECT category, count(*) FROM bills GROUP BY category ORDER BY category");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        server.psql("SELECT category, count(*) FROM bills GROUP BY category ORDER BY category");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("residential"));
     // psql's own COPY path (simple protocol) with \copy.
     let csv = tmp.path().join("p.csv");
-    let reference = one(&c, "SELECT reference FROM consumers ORDER BY reference LIMIT 1").await;
+    let reference = one(
+        &c,
+        "SELECT reference FROM consumers ORDER BY reference LIMIT 1",
+    )
+    .await;
     std::fs::write(&csv, format!("reference,transaction_id,amount,value_date,bank\n{reference},PSQL-1,250.00,2026-11-21,MCB\n")).unwrap();
     let out = server.psql(&format!("\\copy payments (reference, transaction_id, amount, value_date, bank) FROM '{}' WITH (FORMAT csv, HEADER true)", csv.display()));
-    assert!(out.status.success(), "psql \\copy: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "psql \\copy: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("COPY 1"));
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/psycopg_check.py");

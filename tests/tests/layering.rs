@@ -1,6 +1,8 @@
 //! Dependencies between our crates point one way: billing <- storage <- query <- server,
 //! server -> clients, and clients may use only billing. Read from `cargo metadata`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
@@ -11,9 +13,16 @@ fn crate_dependencies_point_one_way() {
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
-    let ours: BTreeSet<&str> = ["billing", "storage", "query", "server", "clients", "benches", "tests"].into();
+    let ours: BTreeSet<&str> = [
+        "billing", "storage", "query", "server", "clients", "benches", "tests",
+    ]
+    .into();
     let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for p in meta["packages"].as_array().expect("packages") {
         let name = p["name"].as_str().unwrap_or_default().to_string();
@@ -39,9 +48,14 @@ fn crate_dependencies_point_one_way() {
     ]
     .into();
     for (krate, have) in &deps {
-        let ok = allowed.get(krate.as_str()).unwrap_or_else(|| panic!("unexpected crate {krate}"));
+        let ok = allowed
+            .get(krate.as_str())
+            .unwrap_or_else(|| panic!("unexpected crate {krate}"));
         for d in have {
-            assert!(ok.contains(d.as_str()), "forbidden dependency edge: {krate} -> {d}");
+            assert!(
+                ok.contains(d.as_str()),
+                "forbidden dependency edge: {krate} -> {d}"
+            );
         }
     }
     for k in ["billing", "storage", "query", "server", "clients"] {
@@ -64,15 +78,18 @@ fn billing_has_no_floats() {
                 for (i, line) in text.lines().enumerate() {
                     let code = line.split("//").next().unwrap_or("");
                     for bad in ["f32", "f64"] {
-                        let hit = code
-                            .match_indices(bad)
-                            .any(|(at, _)| {
-                                let before = code[..at].chars().last();
-                                let after = code[at + 3..].chars().next();
-                                !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                                    && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                            });
-                        assert!(!hit, "{}:{}: float type in billing: {line}", p.display(), i + 1);
+                        let hit = code.match_indices(bad).any(|(at, _)| {
+                            let before = code[..at].chars().last();
+                            let after = code[at + 3..].chars().next();
+                            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                                && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                        });
+                        assert!(
+                            !hit,
+                            "{}:{}: float type in billing: {line}",
+                            p.display(),
+                            i + 1
+                        );
                     }
                 }
             }

@@ -13,8 +13,9 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::{
-    base, Band, Ed, Exempt, FixedBasis, Flat, Fpa, Gst, PerUnit, Ptv, Qta, Residential, Schedule,
-    Slab, SlabPricing, Tariff, TariffBook, TariffKind, Terms, Tou,
+    base, Applies, Band, BillTax, Ed, Exempt, FixedBasis, Flat, Fpa, FreeUnits, Gst, LongPeriod,
+    PerUnit, PfFormula, PfPenalty, Ptv, Qta, Residential, Schedule, Slab, SlabPricing, Tariff,
+    TariffBook, TariffKind, TaxKind, TaxSlab, Terms, Tou,
 };
 use crate::error::BillingError;
 use crate::period::YearMonth;
@@ -27,6 +28,12 @@ const MAX_FIXED_RS: i64 = 1_000_000;
 const MAX_DUE_DAYS: u32 = 60;
 /// Largest slab bound in kWh.
 const MAX_SLAB_KWH: u64 = 1_000_000_000;
+/// Largest bill-amount slab bound in Rs accepted from data.
+const MAX_BILL_RS: i64 = 1_000_000_000_000;
+/// Highest basic pay scale.
+const MAX_BPS: u8 = 22;
+/// Longest period / scaling target in days.
+const MAX_DAYS: u32 = 366;
 
 fn yes() -> bool {
     true
@@ -57,6 +64,99 @@ struct RawFile {
     terms: Vec<RawTerms>,
     #[serde(default)]
     holiday: Vec<RawHoliday>,
+    #[serde(default)]
+    bill_tax: Vec<RawBillTax>,
+    #[serde(default)]
+    long_period: Vec<RawLongPeriod>,
+    #[serde(default)]
+    employee_free_units: Vec<RawFreeUnits>,
+    #[serde(default)]
+    pf_penalty: Vec<RawPf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBillTax {
+    kind: String,
+    category: String,
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    applies: String,
+    base: Vec<String>,
+    slabs: Vec<RawTaxSlab>,
+    source: String,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTaxSlab {
+    from: String,
+    percent: String,
+    #[serde(default)]
+    fixed: Option<String>,
+    #[serde(default)]
+    excess_over: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLongPeriod {
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    scale_when_days_over: u32,
+    scale_to_days: u32,
+    #[allow(dead_code)]
+    source: String,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFreeUnits {
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    bps_from: u8,
+    bps_to: u8,
+    in_service_kwh: u64,
+    retired_kwh: u64,
+    source: String,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPf {
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    categories: Vec<String>,
+    threshold: String,
+    formula: String,
+    #[serde(default)]
+    percent_per_point: Option<String>,
+    base: Vec<String>,
+    source: String,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -80,6 +180,12 @@ struct RawSchedule {
     effective_to: Option<String>,
     #[serde(default = "yes")]
     confirmed: bool,
+    /// `applicable` (default: billed) or `determined` (NEPRA cost schedule, subsidy only).
+    #[serde(default)]
+    kind: Option<String>,
+    /// Required with `kind = "determined"`.
+    #[serde(default)]
+    disco: Option<String>,
     #[serde(default)]
     #[allow(dead_code)]
     source: Option<String>,
@@ -313,6 +419,11 @@ pub(super) struct Staged {
     pub ed: Vec<Ed>,
     pub terms: Vec<Terms>,
     pub holidays: Vec<NaiveDate>,
+    pub det_tariffs: Vec<Tariff>,
+    pub bill_tax: Vec<BillTax>,
+    pub long_period: Vec<LongPeriod>,
+    pub free_units: Vec<FreeUnits>,
+    pub pf: Vec<PfPenalty>,
 }
 
 fn invalid(item: &str, field: &'static str, reason: impl Into<String>) -> BillingError {
@@ -454,6 +565,11 @@ pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingErro
         ed: Vec::new(),
         terms: Vec::new(),
         holidays: Vec::new(),
+        det_tariffs: Vec::new(),
+        bill_tax: Vec::new(),
+        long_period: Vec::new(),
+        free_units: Vec::new(),
+        pf: Vec::new(),
     };
 
     // ---- schedules and tariffs
@@ -470,12 +586,35 @@ pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingErro
             });
         }
         let (from, to) = span(&item, &rs.effective_from, &rs.effective_to)?;
+        let disco: Option<Box<str>> = match (rs.kind.as_deref(), rs.disco.as_deref()) {
+            (None | Some("applicable"), None) => None,
+            (None | Some("applicable"), Some(_)) => {
+                return Err(invalid(
+                    &item,
+                    "disco",
+                    "only a kind = \"determined\" schedule names a DISCO",
+                ))
+            }
+            (Some("determined"), Some(d)) if !d.trim().is_empty() => Some(d.into()),
+            (Some("determined"), _) => {
+                return Err(invalid(&item, "disco", "required with kind = \"determined\""))
+            }
+            (Some(o), _) => {
+                return Err(invalid(
+                    &item,
+                    "kind",
+                    format!("unknown kind {o:?} (applicable|determined)"),
+                ))
+            }
+        };
+        let determined = disco.is_some();
         let sched_idx = st.schedules.len();
         st.schedules.push(Schedule {
             id: rs.id.as_str().into(),
             sro: rs.sro.as_str().into(),
             from,
             to,
+            disco,
         });
         let mut codes_here: HashSet<&str> = HashSet::new();
         for rt in &rs.tariff {
@@ -515,14 +654,19 @@ pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingErro
             let confirmed = rt.confirmed.unwrap_or(rs.confirmed);
             let kind = compile_tariff(&titem, rt)?;
             let label = format!("{}@{}", rs.id, from);
-            st.tariffs.push(Tariff {
+            let tariff = Tariff {
                 schedule: sched_idx,
                 code: rt.code.as_str().into(),
                 category: rt.category.as_str().into(),
                 confirmed,
                 source: unconfirmed(label, confirmed),
                 kind,
-            });
+            };
+            if determined {
+                st.det_tariffs.push(tariff);
+            } else {
+                st.tariffs.push(tariff);
+            }
         }
     }
 
@@ -692,12 +836,16 @@ pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingErro
             });
         }
         let fraction = percent(&item, "percent", &r.percent)?;
+        let gst_base = base_mask(&item, "base", &r.base)?;
+        if gst_base & base::AFTER_GST != 0 {
+            return Err(invalid(&item, "base", "GST cannot be in its own base"));
+        }
         st.gst.push(Gst {
             ver: tag(format!("GST {}%@{from}", r.percent), r.confirmed),
             from,
             to,
             fraction,
-            base: base_mask(&item, "base", &r.base)?,
+            base: gst_base,
             confirmed: r.confirmed,
             label: unconfirmed(
                 format!("GST {}%@{from} ({})", r.percent, r.source),
@@ -735,6 +883,9 @@ pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingErro
         }
         if base & base::ED != 0 {
             return Err(invalid(&item, "base", "ED cannot be in its own base"));
+        }
+        if base & base::AFTER_GST != 0 {
+            return Err(invalid(&item, "base", "ED is computed before GST and later taxes"));
         }
         let pct = r.percent.as_deref().unwrap_or("not public");
         st.ed.push(Ed {
@@ -808,7 +959,284 @@ pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingErro
         st.holidays.push(d);
     }
 
+    stage_rules(book, &raw, &mut st)?;
     Ok(st)
+}
+
+/// Further / extra / income tax, long-period scaling, employee free units, PF penalty.
+fn stage_rules(book: &TariffBook, raw: &RawFile, st: &mut Staged) -> Result<(), BillingError> {
+    // ---- further / extra / income tax
+    let mut keys: HashSet<(&'static str, String, NaiveDate)> = book
+        .bill_tax
+        .iter()
+        .map(|t| (t.kind.line(), t.category.to_string(), t.from))
+        .collect();
+    for r in &raw.bill_tax {
+        let item = format!(
+            "bill_tax {} {} from {}",
+            r.kind, r.category, r.effective_from
+        );
+        let kind = match r.kind.as_str() {
+            "further_tax" => TaxKind::Further,
+            "extra_tax" => TaxKind::Extra,
+            "income_tax" => TaxKind::Income,
+            o => {
+                return Err(invalid(
+                    &item,
+                    "kind",
+                    format!("unknown kind {o:?} (further_tax|extra_tax|income_tax)"),
+                ))
+            }
+        };
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        if !keys.insert((kind.line(), r.category.clone(), from)) {
+            return Err(BillingError::Duplicate {
+                kind: "bill tax start",
+                key: format!("{} {} {from}", r.kind, r.category),
+            });
+        }
+        let applies = match r.applies.as_str() {
+            "all" => Applies::All,
+            "non_atl" => Applies::NonAtl,
+            "non_strn" => Applies::NonStrn,
+            "non_strn_or_non_atl" => Applies::NonStrnOrNonAtl,
+            o => {
+                return Err(invalid(
+                    &item,
+                    "applies",
+                    format!("unknown {o:?} (all|non_atl|non_strn|non_strn_or_non_atl)"),
+                ))
+            }
+        };
+        let mask = base_mask(&item, "base", &r.base)?;
+        if mask == 0 {
+            return Err(invalid(&item, "base", "must name at least one line"));
+        }
+        if mask & !kind.allowed_base() != 0 {
+            return Err(invalid(
+                &item,
+                "base",
+                "names a line computed after this tax (or the tax itself)",
+            ));
+        }
+        let mut slabs: Vec<TaxSlab> = Vec::with_capacity(r.slabs.len());
+        for (n, rs) in r.slabs.iter().enumerate() {
+            let sitem = format!("{item} slab {}", n + 1);
+            let f = nonneg(&sitem, "from", &rs.from, MAX_BILL_RS)?;
+            match slabs.last() {
+                None if !f.is_zero() => {
+                    return Err(invalid(&sitem, "from", "the first slab must start at 0"))
+                }
+                Some(prev) if f <= prev.from => {
+                    return Err(invalid(&sitem, "from", "slabs must increase"))
+                }
+                _ => {}
+            }
+            slabs.push(TaxSlab {
+                from: f,
+                fraction: percent(&sitem, "percent", &rs.percent)?,
+                fixed: match &rs.fixed {
+                    Some(x) => nonneg(&sitem, "fixed", x, MAX_FIXED_RS)?,
+                    None => Decimal::ZERO,
+                },
+                excess_over: match &rs.excess_over {
+                    Some(x) => Some(nonneg(&sitem, "excess_over", x, MAX_BILL_RS)?),
+                    None => None,
+                },
+            });
+        }
+        if slabs.is_empty() {
+            return Err(invalid(&item, "slabs", "at least one slab is required"));
+        }
+        st.bill_tax.push(BillTax {
+            ver: tag(format!("{} {}@{from}", r.kind, r.category), r.confirmed),
+            kind,
+            category: r.category.as_str().into(),
+            from,
+            to,
+            applies,
+            base: mask,
+            slabs,
+            confirmed: r.confirmed,
+            label: unconfirmed(
+                format!("{} {}@{from} ({})", r.kind, r.category, r.source),
+                r.confirmed,
+            ),
+        });
+    }
+
+    // ---- long reading periods
+    let mut starts: HashSet<NaiveDate> = book.long_period.iter().map(|l| l.from).collect();
+    for r in &raw.long_period {
+        let item = format!("long_period from {}", r.effective_from);
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        if !starts.insert(from) {
+            return Err(BillingError::Duplicate {
+                kind: "long-period rule start",
+                key: from.to_string(),
+            });
+        }
+        if r.scale_to_days == 0 || r.scale_to_days > r.scale_when_days_over {
+            return Err(invalid(
+                &item,
+                "scale_to_days",
+                "must be 1..=scale_when_days_over (a period is never scaled up)",
+            ));
+        }
+        if r.scale_when_days_over > MAX_DAYS {
+            return Err(invalid(
+                &item,
+                "scale_when_days_over",
+                format!("must be <= {MAX_DAYS}"),
+            ));
+        }
+        st.long_period.push(LongPeriod {
+            ver: tag(
+                format!(
+                    "long period >{}d scaled to {}d@{from}",
+                    r.scale_when_days_over, r.scale_to_days
+                ),
+                r.confirmed,
+            ),
+            from,
+            to,
+            over_days: r.scale_when_days_over,
+            to_days: r.scale_to_days,
+        });
+    }
+
+    // ---- employee free units
+    let mut fkeys: HashSet<(u8, NaiveDate)> = book
+        .free_units
+        .iter()
+        .map(|f| (f.bps_from, f.from))
+        .collect();
+    for r in &raw.employee_free_units {
+        let item = format!(
+            "employee_free_units BPS {}-{} from {}",
+            r.bps_from, r.bps_to, r.effective_from
+        );
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        if r.bps_from == 0 || r.bps_from > r.bps_to || r.bps_to > MAX_BPS {
+            return Err(invalid(
+                &item,
+                "bps_from",
+                format!("need 1 <= bps_from <= bps_to <= {MAX_BPS}"),
+            ));
+        }
+        if r.in_service_kwh > MAX_SLAB_KWH || r.retired_kwh > MAX_SLAB_KWH {
+            return Err(invalid(&item, "in_service_kwh", "out of range"));
+        }
+        let overlaps = |a: &FreeUnits| {
+            a.bps_from <= r.bps_to
+                && r.bps_from <= a.bps_to
+                && a.from <= to.unwrap_or(NaiveDate::MAX)
+                && from <= a.to.unwrap_or(NaiveDate::MAX)
+        };
+        if !fkeys.insert((r.bps_from, from))
+            || book.free_units.iter().any(overlaps)
+            || st.free_units.iter().any(overlaps)
+        {
+            return Err(BillingError::Duplicate {
+                kind: "employee free-unit entry (overlapping BPS range and dates)",
+                key: format!("BPS {}-{} {from}", r.bps_from, r.bps_to),
+            });
+        }
+        st.free_units.push(FreeUnits {
+            ver: tag(format!("free units BPS {}-{}@{from}", r.bps_from, r.bps_to), r.confirmed),
+            from,
+            to,
+            bps_from: r.bps_from,
+            bps_to: r.bps_to,
+            in_service_kwh: r.in_service_kwh,
+            retired_kwh: r.retired_kwh,
+            confirmed: r.confirmed,
+            label: unconfirmed(
+                format!(
+                    "free units BPS {}-{}@{from} ({})",
+                    r.bps_from, r.bps_to, r.source
+                ),
+                r.confirmed,
+            ),
+        });
+    }
+
+    // ---- power-factor penalty
+    let mut pkeys: HashSet<(String, NaiveDate)> = book
+        .pf
+        .iter()
+        .flat_map(|p| p.categories.iter().map(move |c| (c.to_string(), p.from)))
+        .collect();
+    for r in &raw.pf_penalty {
+        let item = format!("pf_penalty from {}", r.effective_from);
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        if r.categories.is_empty() {
+            return Err(invalid(&item, "categories", "at least one category"));
+        }
+        for c in &r.categories {
+            if !pkeys.insert((c.clone(), from)) {
+                return Err(BillingError::Duplicate {
+                    kind: "PF penalty start",
+                    key: format!("{c} {from}"),
+                });
+            }
+        }
+        let threshold = nonneg(&item, "threshold", &r.threshold, 1)?;
+        if threshold.is_zero() {
+            return Err(invalid(&item, "threshold", "must be in (0, 1]"));
+        }
+        let formula = match (r.formula.as_str(), &r.percent_per_point) {
+            ("percent_per_point", Some(p)) => {
+                PfFormula::PercentPerPoint(percent(&item, "percent_per_point", p)?)
+            }
+            ("percent_per_point", None) => {
+                return Err(invalid(
+                    &item,
+                    "percent_per_point",
+                    "required with formula = \"percent_per_point\"",
+                ))
+            }
+            ("ratio", None) => PfFormula::Ratio,
+            ("ratio", Some(_)) => {
+                return Err(invalid(
+                    &item,
+                    "percent_per_point",
+                    "not used with formula = \"ratio\"",
+                ))
+            }
+            (o, _) => {
+                return Err(invalid(
+                    &item,
+                    "formula",
+                    format!("unknown {o:?} (percent_per_point|ratio)"),
+                ))
+            }
+        };
+        let mask = base_mask(&item, "base", &r.base)?;
+        let allowed = base::ENERGY | base::FIXED | base::MINIMUM_CHARGE;
+        if mask == 0 || mask & !allowed != 0 {
+            return Err(invalid(
+                &item,
+                "base",
+                "must name lines from energy, fixed, minimum_charge",
+            ));
+        }
+        st.pf.push(PfPenalty {
+            ver: tag(format!("PF penalty <{threshold}@{from}"), r.confirmed),
+            from,
+            to,
+            categories: r.categories.iter().map(|c| c.as_str().into()).collect(),
+            threshold,
+            formula,
+            base: mask,
+            confirmed: r.confirmed,
+            label: unconfirmed(
+                format!("PF penalty <{threshold} {}@{from} ({})", r.formula, r.source),
+                r.confirmed,
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn compile_tariff(item: &str, rt: &RawTariff) -> Result<TariffKind, BillingError> {

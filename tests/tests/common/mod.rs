@@ -1,5 +1,5 @@
 //! Spawning the real `bijli` binary on a temporary data directory.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -34,7 +34,14 @@ impl Server {
 
     pub fn start_with(data_dir: &Path, backend: &str) -> Server {
         let mut child = Command::new(bijli_bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--backend", backend, "--data-dir"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--backend",
+                backend,
+                "--data-dir",
+            ])
             .arg(data_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -61,7 +68,10 @@ impl Server {
     }
 
     pub fn host(&self) -> &str {
-        self.addr.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1")
+        self.addr
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or("127.0.0.1")
     }
 
     pub fn port(&self) -> &str {
@@ -69,7 +79,11 @@ impl Server {
     }
 
     pub fn conn_str(&self) -> String {
-        format!("host={} port={} user=bijli dbname=bijli", self.host(), self.port())
+        format!(
+            "host={} port={} user=bijli dbname=bijli",
+            self.host(),
+            self.port()
+        )
     }
 
     pub async fn client(&self) -> tokio_postgres::Client {
@@ -90,13 +104,29 @@ impl Server {
 
     /// SIGTERM and wait.
     pub fn stop(mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 
     pub fn psql(&self, sql: &str) -> std::process::Output {
         Command::new("psql")
-            .args(["-X", "-v", "ON_ERROR_STOP=1", "-h", self.host(), "-p", self.port(), "-U", "bijli", "-d", "bijli", "-c", sql])
+            .args([
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                self.host(),
+                "-p",
+                self.port(),
+                "-U",
+                "bijli",
+                "-d",
+                "bijli",
+                "-c",
+                sql,
+            ])
             .output()
             .expect("psql runs (PostgreSQL client installed)")
     }
@@ -112,7 +142,14 @@ impl Drop for Server {
 /// Generates a small DISCO with the real `bijli generate`.
 pub fn generate(out: &Path, consumers: u64, seed: u64) {
     let st = Command::new(bijli_bin())
-        .args(["generate", "--consumers", &consumers.to_string(), "--seed", &seed.to_string(), "--out"])
+        .args([
+            "generate",
+            "--consumers",
+            &consumers.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--out",
+        ])
         .arg(out)
         .stdout(Stdio::null())
         .status()
@@ -120,11 +157,17 @@ pub fn generate(out: &Path, consumers: u64, seed: u64) {
     assert!(st.success());
 }
 
-pub async fn copy_file(client: &tokio_postgres::Client, table: &str, path: &Path) -> Result<u64, tokio_postgres::Error> {
+pub async fn copy_file(
+    client: &tokio_postgres::Client,
+    table: &str,
+    path: &Path,
+) -> Result<u64, tokio_postgres::Error> {
     use futures::SinkExt;
     let data = std::fs::read(path).expect("read csv");
     let sink = client
-        .copy_in(&format!("COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)"))
+        .copy_in(&format!(
+            "COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)"
+        ))
         .await?;
     futures::pin_mut!(sink);
     for chunk in data.chunks(64 * 1024) {
@@ -133,14 +176,21 @@ pub async fn copy_file(client: &tokio_postgres::Client, table: &str, path: &Path
     sink.finish().await
 }
 
-pub async fn copy_text(client: &tokio_postgres::Client, sql: &str, data: &str) -> Result<u64, tokio_postgres::Error> {
+pub async fn copy_text(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    data: &str,
+) -> Result<u64, tokio_postgres::Error> {
     use futures::SinkExt;
     let sink = client.copy_in(sql).await?;
     futures::pin_mut!(sink);
-    sink.send(bytes::Bytes::copy_from_slice(data.as_bytes())).await?;
+    sink.send(bytes::Bytes::copy_from_slice(data.as_bytes()))
+        .await?;
     sink.finish().await
 }
 
 pub fn sqlstate(e: &tokio_postgres::Error) -> String {
-    e.code().map(|c| c.code().to_string()).unwrap_or_else(|| format!("no sqlstate: {e}"))
+    e.code()
+        .map(|c| c.code().to_string())
+        .unwrap_or_else(|| format!("no sqlstate: {e}"))
 }
