@@ -1,14 +1,22 @@
-//! Computing one bill: [`compute_bill`].
+//! Computing one bill: [`compute_bill`] / [`compute_bill_with`] (optional inputs in
+//! [`BillExtras`]).
 //!
 //! Order of computation (BILLING-RULES.md 3.3, derived from real bills):
 //!
 //! 1. resolve the tariff entry in force on the issue date ([`TariffBook`] resolution rules);
+//!    units: a reading period longer than the `long_period` rule's limit is scaled to its
+//!    target days (`round(units x 30 / days)`, half up), the excess carried forward; units
+//!    carried in from the previous bill are added (never for TOU: see below);
 //! 2. band and energy: lifeline / protected / unprotected ([`price_residential`]), TOU or flat;
 //! 3. fixed charge (slab reached x SL, or rate x billing demand, or per consumer), or the
-//!    minimum-charge floor where no fixed charge applies;
+//!    minimum-charge floor where no fixed charge applies; tariff differential subsidy =
+//!    (same band priced on the DISCO's NEPRA-determined schedule) - (applicable) for energy,
+//!    fixed and minimum-charge lines (not a bill line); power-factor penalty (industrial);
 //! 4. FC surcharge, QTA (every QTA whose bill months include the cycle), NJ surcharge on
 //!    current units;
-//! 5. ED = ED% x base (province, category, date); 6. GST = GST% x base; 7. PTV fee;
+//! 5. ED = ED% x base (province, category, date); 6. GST = GST% x base; 7. PTV fee, further
+//!    tax, extra tax, income tax s.235 (by category, ATL / STRN status, slab of the base);
+//!    employee free-unit credit (bill normally, then credit);
 //! 8. current bill = rounded lines summed, rounded to rupees;
 //! 9. FPA block per FPA month carried by the cycle: FPA on the **reference month's** units
 //!    from `history` (0 with a note if absent), ED on FPA, GST on FPA at the reference month's
@@ -17,8 +25,9 @@
 //!     to rupees (none when the account is in credit); payable after due date; due date =
 //!     issue + `due_days`, moved past Sundays and holidays.
 //!
-//! Reading periods are never scaled (KNOWN-CASES B04): `period_days` is validated and kept
-//! out of the slab and band tests. All rates are looked up by the **issue date** (no
+//! Short reading periods are never scaled up (KNOWN-CASES B04): a period of at most the
+//! `long_period` limit bills the metered units as they are. TOU registers are never scaled
+//! (no slabs to protect), and carried-in units are refused for TOU tariffs. All rates are looked up by the **issue date** (no
 //! proration across a mid-period tariff change); GST on FPA by the first day of the fuel month.
 
 use std::sync::Arc;
@@ -30,8 +39,8 @@ use crate::error::BillingError;
 use crate::money::{round_paisa, round_rupee};
 use crate::period::YearMonth;
 use crate::tariff::{
-    base, latest, Band, Ed, FixedBasis, Residential, Slab, SlabPricing, Tariff, TariffBook,
-    TariffKind,
+    base, latest, Band, Ed, FixedBasis, PfFormula, Residential, Slab, SlabPricing, Tariff,
+    TariffBook, TariffKind, TaxKind,
 };
 
 /// Largest units on one register in one bill.
@@ -42,6 +51,8 @@ pub const MAX_LOAD_KW: i64 = 1_000_000;
 pub const MAX_ARREARS_RS: i64 = 1_000_000_000_000;
 /// Longest reading period in days.
 pub const MAX_PERIOD_DAYS: u32 = 366;
+/// Highest basic pay scale accepted in [`Employee::bps`].
+pub const MAX_BPS: u8 = 22;
 /// Most history rows accepted.
 pub const MAX_HISTORY_MONTHS: usize = 120;
 /// Provinces / territories accepted in `BillInput::province`.
@@ -52,7 +63,8 @@ const MAX_DUE_SHIFT_DAYS: u32 = 31;
 /// Everything needed to bill one consumer for one month.
 #[derive(Debug, Clone, Copy)]
 pub struct BillInput<'a> {
-    /// Distribution company, e.g. `IESCO` (tariffs are uniform; kept for the record).
+    /// Distribution company, e.g. `IESCO` (applicable tariffs are uniform; selects the
+    /// NEPRA-determined schedule for the subsidy).
     pub disco: &'a str,
     /// Tariff code, e.g. `A-1a`, `A-1b`, `A-2a`, `A-2c`, `B-1`, `B-2b`.
     pub tariff: &'a str,
@@ -66,7 +78,8 @@ pub struct BillInput<'a> {
     pub cycle: YearMonth,
     /// Issue date (billing has no clock); every dated rate is looked up on this date.
     pub issue_date: NaiveDate,
-    /// Reading period length in days (validated, never used to scale units).
+    /// Reading period length in days: a period longer than the `long_period` limit is scaled
+    /// to 30 days with carry-forward; shorter periods are never scaled up.
     pub period_days: u32,
     /// Off-peak register; the single register of non-TOU consumers goes here.
     pub units_offpeak_kwh: u64,
@@ -78,8 +91,43 @@ pub struct BillInput<'a> {
     pub history: &'a [(YearMonth, u64)],
     /// Arrears carried in (negative = credit).
     pub arrears_rs: Decimal,
-    /// On the Active Taxpayer List (income tax under s.235 is not computed yet).
+    /// On the Active Taxpayer List (income tax s.235 for domestic consumers, extra tax).
     pub atl: bool,
+}
+
+/// Optional inputs of [`compute_bill_with`]; `Default` = none of them apply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BillExtras {
+    /// Registered for sales tax (has an STRN). Default: not registered (further / extra tax
+    /// apply to commercial / industrial consumers).
+    pub strn_registered: bool,
+    /// Units carried forward by the previous bill (long-period scaling), added to this bill's
+    /// units. Not accepted for TOU tariffs.
+    pub units_carried_in_kwh: u64,
+    /// The consumer is an entitled (ex-)WAPDA / DISCO employee.
+    pub employee: Option<Employee>,
+    /// Average power factor of the month (0 < PF <= 1), for the PF penalty.
+    pub power_factor: Option<Decimal>,
+}
+
+/// An employee entitled to free units (BILLING-RULES 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Employee {
+    /// Basic pay scale, 1..=22.
+    pub bps: u8,
+    /// In service or retired.
+    pub status: ServiceStatus,
+    /// Free units left in this fiscal year's quota (kept by the caller).
+    pub quota_remaining_kwh: u64,
+}
+
+/// Service status of an [`Employee`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceStatus {
+    /// Serving.
+    InService,
+    /// Retired (pensioner).
+    Retired,
 }
 
 /// A computed bill.
@@ -109,13 +157,30 @@ pub struct Bill {
     pub due_date: NaiveDate,
     /// Which schedule / FPA / QTA / tax versions were used, `;`-separated.
     pub versions: String,
+    /// Tariff differential subsidy: determined - applicable charge over the energy, fixed and
+    /// minimum-charge lines (exact paisa; negative = cross-subsidy). 0 when no determined
+    /// schedule covers the DISCO / tariff / date (noted in `versions` as `TDS none ...`).
+    pub subsidy_rs: Decimal,
+    /// Subsidy per line name (`energy`, `fixed`, `minimum_charge`), summing to `subsidy_rs`.
+    pub subsidy_lines: Vec<(&'static str, Decimal)>,
+    /// Units read on the meter(s) in this period (before long-period scaling).
+    pub units_metered_kwh: u64,
+    /// Units carried in from the previous bill (included in `units_kwh`).
+    pub units_carried_in_kwh: u64,
+    /// Units carried forward to the next bill by long-period scaling.
+    pub units_carried_forward_kwh: u64,
+    /// Free units credited this bill (`min(units, remaining quota)`, 0 if not entitled).
+    pub employee_free_units_kwh: u64,
+    /// Value of the free units credited (positive; the `employee_free_units` line is minus this).
+    pub employee_concession_rs: Decimal,
 }
 
 /// One printed bill line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BillLine {
-    /// `energy`, `fixed`, `minimum_charge`, `fc_surcharge`, `qta`, `nj_surcharge`, `ed`,
-    /// `gst`, `tv_fee`, `fpa`, `ed_on_fpa`, `gst_on_fpa`, `lps`.
+    /// `energy`, `fixed`, `minimum_charge`, `pf_penalty`, `fc_surcharge`, `qta`,
+    /// `nj_surcharge`, `ed`, `gst`, `tv_fee`, `further_tax`, `extra_tax`, `income_tax`,
+    /// `employee_free_units`, `fpa`, `ed_on_fpa`, `gst_on_fpa`, `lps`.
     pub line: &'static str,
     /// kWh, kW or 1.
     pub quantity: Decimal,
@@ -277,6 +342,27 @@ const R_GST_WITH_FIXED: &str =
     "GST % x (energy + fixed + minimum charge + FC surcharge + QTA + ED); fixed charges in the base UNCONFIRMED";
 const R_GST: &str = "GST % x (energy + FC surcharge + QTA + ED)";
 const R_TV: &str = "PTV fee per bill for the category";
+const R_FURTHER: Rule = Rule {
+    ok: "further tax: % x value of supply (no STRN)",
+    unconfirmed: "further tax: % x value of supply (no STRN) [UNCONFIRMED: rate, base and start date are defaults from press reports]",
+};
+const R_EXTRA: Rule = Rule {
+    ok: "extra tax: slab % x bill excluding federal taxes (no STRN or not on ATL)",
+    unconfirmed: "extra tax: slab % x bill excluding federal taxes (no STRN or not on ATL) [UNCONFIRMED: 2021 slabs, current status not confirmed]",
+};
+const R_INCOME: Rule = Rule {
+    ok: "income tax s.235: slab of the bill incl. sales tax, fixed + % (of the whole bill or the excess)",
+    unconfirmed: "income tax s.235: slab of the bill incl. sales tax, fixed + % (of the whole bill or the excess) [UNCONFIRMED: base and non-ATL doubling for commercial/industrial]",
+};
+const R_PF_POINT: Rule = Rule {
+    ok: "PF penalty: (threshold - PF) x 100 points x % per point x base",
+    unconfirmed: "PF penalty: (threshold - PF) x 100 points x % per point x base [UNCONFIRMED: Annex-V formula not found, documented default]",
+};
+const R_PF_RATIO: Rule = Rule {
+    ok: "PF penalty: (threshold - PF) / PF x base",
+    unconfirmed: "PF penalty: (threshold - PF) / PF x base [UNCONFIRMED: Annex-V formula not found, documented default]",
+};
+const R_EMPLOYEE: &str = "employee free units: credit = energy charge x min(units, remaining FY quota) / units [UNCONFIRMED: safest model; taxes, FPA and LPS stay on the full bill]";
 rule!(
     R_LPS,
     "LPS % x (energy + FC surcharge + QTA + NJ), whole rupees; base derived from real bills"
@@ -285,7 +371,7 @@ rule!(
 /// Unrounded amounts of the lines that can be in a tax / LPS base, indexed by base bit.
 #[derive(Default)]
 struct Acc {
-    by_bit: [Decimal; 8],
+    by_bit: [Decimal; 16],
 }
 
 impl Acc {
@@ -296,7 +382,7 @@ impl Acc {
     }
     fn sum(&self, mask: u16) -> Decimal {
         let mut s = Decimal::ZERO;
-        let mut m = mask & 0xff;
+        let mut m = mask;
         while m != 0 {
             let i = m.trailing_zeros() as usize;
             if !self.by_bit[i].is_zero() {
@@ -507,7 +593,9 @@ fn slab_desc(band: Band, s: &Slab) -> String {
     }
 }
 
-/// Band, energy and fixed/minimum lines of an A-1(a)-style residential tariff.
+/// Band, energy and fixed/minimum lines of an A-1(a)-style residential tariff. `force` prices
+/// a given band (the subsidy prices the consumer's applicable band on the determined schedule).
+#[allow(clippy::too_many_arguments)]
 fn price_residential(
     book: &TariffBook,
     t: &Tariff,
@@ -515,24 +603,35 @@ fn price_residential(
     input: &BillInput,
     units: u64,
     hist: &History,
+    force: Option<Band>,
     b: &mut Builder,
 ) -> Result<Band, BillingError> {
     let date = input.issue_date;
-    let lifeline = !r.lifeline.is_empty()
-        && input.phase == 1
-        && input.sanctioned_load_kw <= r.lifeline_max_load_kw
-        && units <= r.lifeline_max_kwh
-        && hist.max_recent(r.lifeline_history_months) <= r.lifeline_max_kwh;
-    let protected = !lifeline
-        && !r.protected.is_empty()
-        && units <= r.protected_max_kwh
-        && hist.all_at_most(r.protected_history_months, r.protected_max_kwh);
-    let (band, slabs, pricing) = if lifeline {
-        (Band::Lifeline, &r.lifeline, SlabPricing::SingleSlab)
-    } else if protected {
-        (Band::Protected, &r.protected, SlabPricing::OnePreviousSlab)
-    } else {
-        (Band::Unprotected, &r.unprotected, r.unprotected_pricing)
+    let chosen = match force {
+        Some(f) => f,
+        None => {
+            let lifeline = !r.lifeline.is_empty()
+                && input.phase == 1
+                && input.sanctioned_load_kw <= r.lifeline_max_load_kw
+                && units <= r.lifeline_max_kwh
+                && hist.max_recent(r.lifeline_history_months) <= r.lifeline_max_kwh;
+            let protected = !lifeline
+                && !r.protected.is_empty()
+                && units <= r.protected_max_kwh
+                && hist.all_at_most(r.protected_history_months, r.protected_max_kwh);
+            if lifeline {
+                Band::Lifeline
+            } else if protected {
+                Band::Protected
+            } else {
+                Band::Unprotected
+            }
+        }
+    };
+    let (band, slabs, pricing) = match chosen {
+        Band::Lifeline => (Band::Lifeline, &r.lifeline, SlabPricing::SingleSlab),
+        Band::Protected => (Band::Protected, &r.protected, SlabPricing::OnePreviousSlab),
+        _ => (Band::Unprotected, &r.unprotected, r.unprotected_pricing),
     };
     // The slab reached; 0 units sit in the first slab.
     let probe = units.max(1);
@@ -742,25 +841,19 @@ fn ed_entry<'b>(
     }
 }
 
-/// Computes one bill. Pure: same book and input give the same bill.
-pub fn compute_bill(book: &TariffBook, input: &BillInput) -> Result<Bill, BillingError> {
-    validate(input)?;
+/// Steps 2-3: band, energy and fixed / minimum lines; returns (band, billing demand).
+fn price(
+    book: &TariffBook,
+    t: &Tariff,
+    input: &BillInput,
+    units: u64,
+    hist: &History,
+    force: Option<Band>,
+    b: &mut Builder,
+) -> Result<(Band, Decimal), BillingError> {
     let date = input.issue_date;
-    let cycle = input.cycle;
-    let t = book.resolve(input.tariff, date)?;
-    let hist = History::new(input.history, cycle)?;
-    let units = input.units_offpeak_kwh + input.units_peak_kwh;
     let units_d = Decimal::from(units);
-    let category: &str = &t.category;
-    let mut b = Builder {
-        lines: Vec::with_capacity(14),
-        acc: Acc::default(),
-        versions: String::with_capacity(160),
-    };
-    b.version(&t.source);
-
-    // 2-3. band, energy, fixed / minimum
-    let (band, billing_demand_kw) = match &t.kind {
+    Ok(match &t.kind {
         TariffKind::Missing => {
             return Err(not_public(
                 t,
@@ -777,7 +870,7 @@ pub fn compute_bill(book: &TariffBook, input: &BillInput) -> Result<Bill, Billin
                 ));
             }
             (
-                price_residential(book, t, r, input, units, &hist, &mut b)?,
+                price_residential(book, t, r, input, units, hist, force, b)?,
                 Decimal::ZERO,
             )
         }
@@ -804,7 +897,7 @@ pub fn compute_bill(book: &TariffBook, input: &BillInput) -> Result<Bill, Billin
                 &t.source,
             );
             let d = push_fixed(
-                &mut b,
+                b,
                 tou.fixed,
                 tou.fixed_basis,
                 tou.demand_share,
@@ -832,7 +925,7 @@ pub fn compute_bill(book: &TariffBook, input: &BillInput) -> Result<Bill, Billin
                 &t.source,
             );
             let d = push_fixed(
-                &mut b,
+                b,
                 f.fixed,
                 f.fixed_basis,
                 f.demand_share,
@@ -842,7 +935,99 @@ pub fn compute_bill(book: &TariffBook, input: &BillInput) -> Result<Bill, Billin
             );
             (Band::Flat, d)
         }
+    })
+}
+
+/// Computes one bill with no [`BillExtras`]. Pure: same book and input give the same bill.
+pub fn compute_bill(book: &TariffBook, input: &BillInput) -> Result<Bill, BillingError> {
+    compute_bill_with(book, input, &BillExtras::default())
+}
+
+/// Computes one bill with optional inputs (STRN status, carried-in units, employee free
+/// units, power factor). Pure: same book, input and extras give the same bill.
+pub fn compute_bill_with(
+    book: &TariffBook,
+    input: &BillInput,
+    extras: &BillExtras,
+) -> Result<Bill, BillingError> {
+    validate(input)?;
+    validate_extras(extras)?;
+    let date = input.issue_date;
+    let cycle = input.cycle;
+    let t = book.resolve(input.tariff, date)?;
+    let hist = History::new(input.history, cycle)?;
+    let category: &str = &t.category;
+    let mut b = Builder {
+        lines: Vec::with_capacity(14),
+        acc: Acc::default(),
+        versions: String::with_capacity(160),
     };
+    b.version(&t.source);
+
+    // 1. units: long-period scaling and carried-in units
+    let is_tou = matches!(t.kind, TariffKind::Tou(_));
+    let metered = input.units_offpeak_kwh + input.units_peak_kwh;
+    let mut carried_forward = 0u64;
+    let mut eff = *input;
+    if !is_tou {
+        if let Some(lp) = latest(&book.long_period, date, |l| (l.from, l.to), |_| true) {
+            if input.period_days > lp.over_days {
+                let scaled = scale_units(input.units_offpeak_kwh, lp.to_days, input.period_days);
+                carried_forward = input.units_offpeak_kwh - scaled;
+                eff.units_offpeak_kwh = scaled;
+                b.version(&lp.ver);
+            }
+        }
+        eff.units_offpeak_kwh += extras.units_carried_in_kwh;
+    } else if extras.units_carried_in_kwh != 0 {
+        return Err(bad(
+            "units_carried_in_kwh",
+            format!(
+                "carried-in units are not modelled for TOU tariff {}",
+                t.code
+            ),
+        ));
+    }
+    let input = &eff;
+    let units = input.units_offpeak_kwh + input.units_peak_kwh;
+    let units_d = Decimal::from(units);
+
+    // 2-3. band, energy, fixed / minimum
+    let (band, billing_demand_kw) = price(book, t, input, units, &hist, None, &mut b)?;
+
+    // tariff differential subsidy (informational, not a bill line)
+    let (subsidy_rs, subsidy_lines) = subsidy(book, t, input, units, &hist, band, &mut b);
+
+    // power-factor penalty
+    if let Some(pf) = extras.power_factor {
+        if let Some(p) = latest(
+            &book.pf,
+            date,
+            |p| (p.from, p.to),
+            |p| p.categories.iter().any(|c| &**c == category),
+        ) {
+            b.version(&p.ver);
+            if pf < p.threshold {
+                let (fraction, rule) = match p.formula {
+                    PfFormula::PercentPerPoint(per_point) => (
+                        (p.threshold - pf) * Decimal::ONE_HUNDRED * per_point,
+                        R_PF_POINT.pick(p.confirmed),
+                    ),
+                    PfFormula::Ratio => ((p.threshold - pf) / pf, R_PF_RATIO.pick(p.confirmed)),
+                };
+                let base_rs = b.acc.sum(p.base);
+                b.push(
+                    base::PF_PENALTY,
+                    "pf_penalty",
+                    base_rs,
+                    fraction,
+                    base_rs * fraction,
+                    rule,
+                    &p.label,
+                );
+            }
+        }
+    }
 
     // 4. FC surcharge, QTA, NJ surcharge on current units
     if !book.fc.is_empty() {
@@ -945,7 +1130,7 @@ pub fn compute_bill(book: &TariffBook, input: &BillInput) -> Result<Bill, Billin
                 R_GST
             };
             b.push(
-                0,
+                base::GST,
                 "gst",
                 base_rs,
                 g.fraction,
@@ -974,6 +1159,88 @@ pub fn compute_bill(book: &TariffBook, input: &BillInput) -> Result<Bill, Billin
                 R_TV,
                 &p.label,
             );
+        }
+    }
+
+    // 7b. further tax, extra tax, income tax s.235 (categories without an entry pay none)
+    for kind in TaxKind::ORDER {
+        let Some(tx) = latest(
+            &book.bill_tax,
+            date,
+            |x| (x.from, x.to),
+            |x| x.kind == kind && &*x.category == category,
+        ) else {
+            continue;
+        };
+        if !tx.applies.liable(input.atl, extras.strn_registered) {
+            continue;
+        }
+        let base_rs = b.acc.sum(tx.base);
+        let selector = round_rupee(base_rs);
+        let Some(slab) = tx.slabs.iter().rev().find(|sl| sl.from <= selector) else {
+            continue;
+        };
+        let taxed = match slab.excess_over {
+            Some(x) => (base_rs - x).max(Decimal::ZERO),
+            None => base_rs,
+        };
+        let amount = slab.fixed + taxed * slab.fraction;
+        if amount.is_zero() {
+            continue;
+        }
+        b.version(&tx.ver);
+        let rule = match kind {
+            TaxKind::Further => R_FURTHER.pick(tx.confirmed),
+            TaxKind::Extra => R_EXTRA.pick(tx.confirmed),
+            TaxKind::Income => R_INCOME.pick(tx.confirmed),
+        };
+        b.push(
+            kind.bit(),
+            kind.line(),
+            base_rs,
+            slab.fraction,
+            amount,
+            rule,
+            &tx.label,
+        );
+    }
+
+    // 7c. employee free units: bill normally, then credit the tariff value of the free units
+    let mut free_units = 0u64;
+    let mut concession = Decimal::ZERO;
+    if let Some(emp) = extras.employee {
+        let e = latest(
+            &book.free_units,
+            date,
+            |f| (f.from, f.to),
+            |f| (f.bps_from..=f.bps_to).contains(&emp.bps),
+        )
+        .ok_or_else(|| BillingError::RateUnknown {
+            what: format!("employee free-unit entitlement for BPS {}", emp.bps),
+            date,
+        })?;
+        b.version(&e.ver);
+        let monthly = match emp.status {
+            ServiceStatus::InService => e.in_service_kwh,
+            ServiceStatus::Retired => e.retired_kwh,
+        };
+        if monthly > 0 && units > 0 {
+            free_units = units.min(emp.quota_remaining_kwh);
+        }
+        if free_units > 0 {
+            let energy = b.acc.sum(base::ENERGY);
+            let free_d = Decimal::from(free_units);
+            let credit = energy * free_d / units_d;
+            let line = BillLine {
+                line: "employee_free_units",
+                quantity: free_d,
+                rate: -(energy / units_d),
+                amount_rs: -round_paisa(credit),
+                rule: R_EMPLOYEE,
+                source: Arc::clone(&e.label),
+            };
+            concession = round_paisa(credit);
+            b.lines.push(line);
         }
     }
 
@@ -1085,7 +1352,109 @@ pub fn compute_bill(book: &TariffBook, input: &BillInput) -> Result<Bill, Billin
         payable_after_due_rs: payable_within_due_rs + lps_rs,
         due_date,
         versions: b.versions,
+        subsidy_rs,
+        subsidy_lines,
+        units_metered_kwh: metered,
+        units_carried_in_kwh: extras.units_carried_in_kwh,
+        units_carried_forward_kwh: carried_forward,
+        employee_free_units_kwh: free_units,
+        employee_concession_rs: concession,
     })
+}
+
+/// `round(units x to_days / days)`, half up, in integers; `to_days <= days` so never more
+/// than `units`.
+fn scale_units(units: u64, to_days: u32, days: u32) -> u64 {
+    let num = u128::from(units) * u128::from(to_days) * 2 + u128::from(days);
+    let den = u128::from(days) * 2;
+    u64::try_from(num / den).unwrap_or(units).min(units)
+}
+
+/// Lines the subsidy compares.
+const SUBSIDY_LINES: [&str; 3] = ["energy", "fixed", "minimum_charge"];
+
+/// Tariff differential subsidy: the consumer's band priced on the DISCO's NEPRA-determined
+/// schedule minus the applicable lines, per line name. Zero with a `versions` note when no
+/// determined schedule covers the DISCO / tariff / date or its rate is not public (the bill
+/// itself is never refused for a subsidy gap).
+fn subsidy(
+    book: &TariffBook,
+    t: &Tariff,
+    input: &BillInput,
+    units: u64,
+    hist: &History,
+    band: Band,
+    b: &mut Builder,
+) -> (Decimal, Vec<(&'static str, Decimal)>) {
+    let Some(dt) = book.resolve_determined(input.disco, &t.code, input.issue_date) else {
+        b.version("TDS none (no determined schedule for this DISCO/tariff/date)");
+        return (Decimal::ZERO, Vec::new());
+    };
+    let force = match band {
+        Band::Lifeline | Band::Protected | Band::Unprotected => Some(band),
+        Band::Tou | Band::Flat => None,
+    };
+    let mut scratch = Builder {
+        lines: Vec::with_capacity(4),
+        acc: Acc::default(),
+        versions: String::new(),
+    };
+    if price(book, dt, input, units, hist, force, &mut scratch).is_err() {
+        b.version("TDS none (determined rate not public for this band/slab)");
+        return (Decimal::ZERO, Vec::new());
+    }
+    let mut total = Decimal::ZERO;
+    let mut per_line = Vec::with_capacity(SUBSIDY_LINES.len());
+    for name in SUBSIDY_LINES {
+        let sum = |lines: &[BillLine]| -> Option<Decimal> {
+            let mut it = lines.iter().filter(|l| l.line == name).peekable();
+            it.peek()?;
+            Some(it.map(|l| l.amount_rs).sum())
+        };
+        let det = sum(&scratch.lines);
+        let app = sum(&b.lines);
+        if det.is_none() && app.is_none() {
+            continue;
+        }
+        let d = det.unwrap_or(Decimal::ZERO) - app.unwrap_or(Decimal::ZERO);
+        total += d;
+        per_line.push((name, d));
+    }
+    let mut label = String::with_capacity(4 + dt.source.len());
+    label.push_str("TDS ");
+    label.push_str(&dt.source);
+    b.version(&label);
+    (total, per_line)
+}
+
+/// Range checks of the optional inputs.
+fn validate_extras(extras: &BillExtras) -> Result<(), BillingError> {
+    if extras.units_carried_in_kwh > MAX_UNITS_KWH {
+        return Err(bad(
+            "units_carried_in_kwh",
+            format!("{} exceeds {MAX_UNITS_KWH}", extras.units_carried_in_kwh),
+        ));
+    }
+    if let Some(pf) = extras.power_factor {
+        if pf <= Decimal::ZERO || pf > Decimal::ONE {
+            return Err(bad("power_factor", format!("{pf} (must be in (0, 1])")));
+        }
+    }
+    if let Some(e) = extras.employee {
+        if e.bps == 0 || e.bps > MAX_BPS {
+            return Err(bad(
+                "employee.bps",
+                format!("{} (must be 1..={MAX_BPS})", e.bps),
+            ));
+        }
+        if e.quota_remaining_kwh > MAX_UNITS_KWH {
+            return Err(bad(
+                "employee.quota_remaining_kwh",
+                format!("{} exceeds {MAX_UNITS_KWH}", e.quota_remaining_kwh),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The due date for a bill issued on `issue_date`: issue + due days from the terms in force,

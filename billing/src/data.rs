@@ -29,6 +29,18 @@
 //! * `[[ed]]` `province` / `category` (`*` = any), dated `percent` (or `missing`), `base`.
 //! * `[[terms]]` dated `due_days`, `lps_percent`, `lps_base`.
 //! * `[[holiday]]` `date`, `name`.
+//! * `[[schedule]]` with `kind = "determined"` and `disco = "MEPCO"`: a NEPRA-determined (cost)
+//!   schedule of one DISCO, same tariff format; used only for `Bill::subsidy_rs` (the
+//!   default `kind = "applicable"` schedules price the bill).
+//! * `[[bill_tax]]` `kind = "further_tax|extra_tax|income_tax"`, `category`, dated, `applies =
+//!   "all|non_atl|non_strn|non_strn_or_non_atl"`, `base` (lines before it), `slabs = [{ from,
+//!   percent, fixed?, excess_over? }]` (from 0, increasing; compared with the base rounded to
+//!   rupees; tax = fixed + percent x (base or base - excess_over)).
+//! * `[[long_period]]` dated `scale_when_days_over`, `scale_to_days`.
+//! * `[[employee_free_units]]` dated `bps_from`, `bps_to`, `in_service_kwh`, `retired_kwh`
+//!   (ranges may not overlap on overlapping dates).
+//! * `[[pf_penalty]]` dated `categories`, `threshold`, `formula = "percent_per_point|ratio"`,
+//!   `percent_per_point`, `base` (from energy, fixed, minimum_charge).
 //! * `[meta]` `title`, `source`, `note` (documentation only).
 
 /// Every shipped data file as `(file name, text)`, in load order.
@@ -55,13 +67,31 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ),
     ("taxes.toml", include_str!("../data/taxes.toml")),
     ("terms.toml", include_str!("../data/terms.toml")),
+    (
+        "withholding-taxes.toml",
+        include_str!("../data/withholding-taxes.toml"),
+    ),
+    (
+        "employee-free-units.toml",
+        include_str!("../data/employee-free-units.toml"),
+    ),
+    ("industrial.toml", include_str!("../data/industrial.toml")),
 ];
+
+/// Data files shipped for tests and demos but NOT loaded by [`crate::TariffBook::builtin`]:
+/// their figures are invented (each says ILLUSTRATIVE in its header and `[meta]`).
+pub const ILLUSTRATIVE_FILES: &[(&str, &str)] = &[(
+    "determined-illustrative-2026.toml",
+    include_str!("../data/determined-illustrative-2026.toml"),
+)];
 
 /// The text of one shipped data file by name (e.g. `"sro-279-2026.toml"`), for building a
 /// book from a subset (tests, tariff-only calculations).
+/// Also finds [`ILLUSTRATIVE_FILES`].
 pub fn file(name: &str) -> Option<&'static str> {
     BUILTIN_FILES
         .iter()
+        .chain(ILLUSTRATIVE_FILES)
         .find(|(n, _)| *n == name)
         .map(|(_, text)| *text)
 }

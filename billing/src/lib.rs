@@ -33,6 +33,23 @@
 //! * FPA on reference-month units, several FPA months per bill, QTA per bill month, FC and NJ
 //!   surcharge, ED by province/category/date, GST by date (GST on FPA at the reference month's
 //!   rate), PTV fee, LPS, due date past Sundays/holidays: [`compute_bill`] steps 4-10.
+//! * Optional inputs ([`BillExtras`]: STRN status, carried-in units, employee, power factor):
+//!   [`compute_bill_with`]; `compute_bill` = `compute_bill_with(.., &BillExtras::default())`.
+//! * Long reading periods (BILLING-RULES 2.3.5): scaled to 30 days (`round(units x 30 /
+//!   days)`, half up) when longer than the `[[long_period]]` limit, excess reported as
+//!   `Bill::units_carried_forward_kwh`; carried-in units added; short periods never scaled up
+//!   (KNOWN-CASES B04): `compute_bill_with` step 1, data `terms.toml`.
+//! * Tariff differential subsidy (BILLING-RULES 8): the consumer's band priced on the DISCO's
+//!   `kind = "determined"` schedule minus the applicable energy / fixed / minimum lines ->
+//!   `Bill::subsidy_rs`, `Bill::subsidy_lines` (0 + `TDS none` note in `versions` when not
+//!   covered): `bill::subsidy`; resolution `TariffBook::resolve_determined`.
+//! * Power-factor penalty (BILLING-RULES-2 2): `[[pf_penalty]]` threshold / formula / base per
+//!   category, applied when `BillExtras::power_factor` is given (after the fixed charge).
+//! * Further tax, extra tax, income tax s.235 (BILLING-RULES-2 5.3-5.4): `[[bill_tax]]` slabs by
+//!   category and ATL / STRN status, after GST and PTV fee: `compute_bill_with` step 7b.
+//! * Employee free units (BILLING-RULES 7): `[[employee_free_units]]` by BPS and status (BPS
+//!   17+ in service 0 from 2023-12-01); credit line `employee_free_units` = energy x
+//!   min(units, FY quota remaining) / units: step 7c.
 //!
 //! ## UNCONFIRMED defaults (also printed in the bill line's `rule` text or `source`)
 //! * Industrial B-1, B-1b, B-2a, B-2b, B-3 2026 rates (press only; B-4 refused); the FY2025-26
@@ -43,11 +60,23 @@
 //!   10% rate (the reported 5%/10% two-tier rule is not modelled); due days = 10.
 //! * Lifeline history test ignores months absent from history; rates are taken on the issue
 //!   date (no proration across a mid-period change).
+//! * Subsidy: no determined rates were researched; `determined-illustrative-2026.toml`
+//!   (MEPCO, invented figures) is in `data::ILLUSTRATIVE_FILES`, not in the builtin book.
+//!   Determined FPA/QTA and the lifeline FPA exemption are not claimed as subsidy.
+//! * Taxes: all `[[bill_tax]]` entries (start dates, bases, further tax on no-STRN only, 2021
+//!   extra-tax slabs, income-tax base = current lines incl. GST, slab chosen on the base
+//!   rounded to rupees); non-ATL doubling for commercial / industrial not modelled.
+//! * Long periods: limit 31 days (periods up to the longest calendar month are not scaled);
+//!   TOU registers not scaled and carried-in units refused for TOU.
+//! * Employee credit: after a normal bill, pro-rata of the energy charge; taxes, FPA and LPS
+//!   stay on the full bill; the caller keeps the fiscal-year quota ledger; GENCO quotas absent.
+//! * PF penalty default: PF < 0.90 -> (0.90 - PF) x 100 x 1% x (energy + fixed), industrial
+//!   only, not in the GST / LPS base.
 //!
 //! ## Not modelled
-//! Income tax (s.235, `atl`), further / extra / retailer tax, power-factor penalty,
-//! incremental-consumption package, long-period scaling with carried-forward units, employee
-//! free units, net metering.
+//! Retailer tax, incremental-consumption package, net metering, accumulated-reading splitting
+//! (2.3.6), provisional / average bills (2.3.7), the 60-month-MDI billing-demand proviso; the
+//! meter multiplying factor is applied by the caller (units arrive multiplied).
 
 pub mod bill;
 pub mod data;
@@ -57,7 +86,10 @@ pub mod period;
 pub mod reference;
 pub mod tariff;
 
-pub use bill::{compute_bill, Bill, BillInput, BillLine, LineBlock};
+pub use bill::{
+    compute_bill, compute_bill_with, Bill, BillExtras, BillInput, BillLine, Employee, LineBlock,
+    ServiceStatus,
+};
 pub use error::BillingError;
 pub use period::YearMonth;
 pub use tariff::{LoadSummary, TariffBook, TariffRow};

@@ -502,7 +502,6 @@ pub(crate) struct FreeUnits {
     pub bps_to: u8,
     pub in_service_kwh: u64,
     pub retired_kwh: u64,
-    pub confirmed: bool,
     pub label: Arc<str>,
 }
 
@@ -640,10 +639,11 @@ impl TariffBook {
         self.ed.extend(s.ed);
         self.terms.extend(s.terms);
         self.holidays.extend(s.holidays);
-        self.det_tariffs.extend(s.det_tariffs.into_iter().map(|mut t| {
-            t.schedule += base;
-            t
-        }));
+        self.det_tariffs
+            .extend(s.det_tariffs.into_iter().map(|mut t| {
+                t.schedule += base;
+                t
+            }));
         self.bill_tax.extend(s.bill_tax);
         self.long_period.extend(s.long_period);
         self.free_units.extend(s.free_units);

@@ -14,7 +14,7 @@ use datafusion::sql::sqlparser::ast::{
     CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement,
 };
 use rust_decimal::Decimal;
-use storage::{paisa_from_decimal, Consumer, ConsumerStatus, Payment, Reading, Store};
+use storage::{Consumer, ConsumerStatus, Payment, Reading, Store};
 
 use crate::error::{CopyRowError, QueryError};
 
@@ -362,15 +362,28 @@ impl CopySink {
                 other => QueryError::Storage(other),
             }
         };
-        let refuse = |errors: Vec<CopyRowError>| QueryError::CopyRows {
-            table: table.name().into(),
-            errors,
-        };
+        // Parse errors and the store's own checks are reported together, in line order.
+        let refuse =
+            |mut errors: Vec<CopyRowError>, store_errs: Vec<storage::RowError>, lines: &[u64]| {
+                errors.extend(store_errs.into_iter().map(|r| CopyRowError {
+                    line: lines.get(r.row).copied().unwrap_or(0),
+                    column: r.column.into(),
+                    reason: r.reason,
+                    sqlstate: r.sqlstate,
+                }));
+                errors.sort_by_key(|e| e.line);
+                errors.truncate(MAX_ERRORS);
+                QueryError::CopyRows {
+                    table: table.name().into(),
+                    errors,
+                }
+            };
         match table {
             CopyTable::Consumers => {
                 let (rows, lines) = collect_rows!(parse_consumer);
                 if !errors.is_empty() {
-                    return Err(refuse(errors));
+                    let more = store.check_consumers(&rows);
+                    return Err(refuse(errors, more, &lines));
                 }
                 let n = store
                     .insert_consumers(rows)
@@ -381,9 +394,10 @@ impl CopySink {
                 })
             }
             CopyTable::Readings => {
-                let (rows, lines) = collect_rows!(parse_reading);
+                let (mut rows, lines) = collect_rows!(parse_reading);
                 if !errors.is_empty() {
-                    return Err(refuse(errors));
+                    let more = store.check_readings(&mut rows);
+                    return Err(refuse(errors, more, &lines));
                 }
                 let n = store
                     .insert_readings(rows)
@@ -396,7 +410,8 @@ impl CopySink {
             CopyTable::Payments => {
                 let (rows, lines) = collect_rows!(parse_payment);
                 if !errors.is_empty() {
-                    return Err(refuse(errors));
+                    let more = store.check_payments(&rows);
+                    return Err(refuse(errors, more, &lines));
                 }
                 let s = store
                     .insert_payments(rows)
@@ -427,6 +442,9 @@ fn split_records(plan: &CopyPlan, data: &[u8]) -> Result<Vec<(u64, Fields)>, Que
     let mut out = Vec::new();
     match plan.format {
         CopyFormat::Csv => {
+            if let Some(line) = unterminated_quote_line(data) {
+                return Err(bad(line, "unterminated CSV quoted field".into()));
+            }
             let mut rdr = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .delimiter(plan.delimiter)
@@ -491,6 +509,26 @@ fn split_records(plan: &CopyPlan, data: &[u8]) -> Result<Vec<(u64, Fields)>, Que
     Ok(out)
 }
 
+/// The line on which a quoted CSV field opens and never closes, if any (a truncated file).
+fn unterminated_quote_line(data: &[u8]) -> Option<u64> {
+    let mut in_quote = false;
+    let mut line: u64 = 1;
+    let mut opened_at = 1;
+    for &b in data {
+        match b {
+            b'"' => {
+                in_quote = !in_quote;
+                if in_quote {
+                    opened_at = line;
+                }
+            }
+            b'\n' => line += 1,
+            _ => {}
+        }
+    }
+    in_quote.then_some(opened_at)
+}
+
 fn unescape_text(s: &str) -> String {
     if !s.contains('\\') {
         return s.to_string();
@@ -535,7 +573,7 @@ impl Rec<'_> {
         let cols = self.plan.table.columns();
         if self.fields.len() != self.plan.fields.len() {
             return Err(self.err(
-                "",
+                "(whole row)",
                 format!(
                     "expected {} fields, found {}",
                     self.plan.fields.len(),
@@ -617,14 +655,20 @@ impl Rec<'_> {
 
     fn money(&self, column: &str, v: &str) -> Result<i64, CopyRowError> {
         let d: Decimal = self.parse(column, "amount", v)?;
-        if d.scale() > 2 && d.normalize().scale() > 2 {
+        if d.normalize().scale() > 2 {
             return Err(self.err(
                 column,
                 format!("amount {v} has more than 2 decimals"),
                 "22P02",
             ));
         }
-        Ok(paisa_from_decimal(d))
+        storage::checked_paisa(d).ok_or_else(|| {
+            self.err(
+                column,
+                format!("numeric field overflow: {v} exceeds Rs 100 billion"),
+                "22003",
+            )
+        })
     }
 }
 

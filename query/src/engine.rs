@@ -34,6 +34,9 @@ impl Engine {
                     .map(|n| n.get())
                     .unwrap_or(2),
             );
+        // Numeric literals are NUMERIC, not float8, as in PostgreSQL: money stays exact.
+        let mut config = config;
+        config.options_mut().sql_parser.parse_float_as_decimal = true;
         let ctx = SessionContext::new_with_config(config);
         for kind in TableKind::ALL {
             ctx.register_table(kind.name(), Arc::new(StoreTable::new(kind, store.clone())))?;

@@ -108,9 +108,32 @@ fn datafusion_sqlstate(e: &datafusion::error::DataFusionError) -> &'static str {
         }
         D::SchemaError(..) => "42703",
         D::NotImplemented(_) => "0A000",
-        D::ArrowError(..) => "22000",
+        D::ArrowError(a, _) => arrow_sqlstate(a),
         D::Context(_, inner) => datafusion_sqlstate(inner),
+        D::Shared(inner) => datafusion_sqlstate(inner),
+        D::External(inner) => match inner.downcast_ref::<datafusion::arrow::error::ArrowError>() {
+            Some(a) => arrow_sqlstate(a),
+            None => "XX000",
+        },
         D::Diagnostic(_, inner) => datafusion_sqlstate(inner),
         _ => "XX000",
+    }
+}
+
+fn arrow_sqlstate(e: &datafusion::arrow::error::ArrowError) -> &'static str {
+    use datafusion::arrow::error::ArrowError as A;
+    match e {
+        A::DivideByZero => "22012",
+        A::ArithmeticOverflow(_) => "22003",
+        A::CastError(_) | A::ParseError(_) => "22P02",
+        A::InvalidArgumentError(_) => "22023",
+        A::NotYetImplemented(_) => "0A000",
+        A::MemoryError(_) => "53200",
+        A::ComputeError(m) if m.contains("overflow") => "22003",
+        A::ExternalError(inner) => match inner.downcast_ref::<A>() {
+            Some(a) => arrow_sqlstate(a),
+            None => "22000",
+        },
+        _ => "22000",
     }
 }

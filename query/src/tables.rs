@@ -44,15 +44,17 @@ pub enum TableKind {
     Payments,
     Bills,
     BillLines,
+    BillRefusals,
     Tariffs,
 }
 
 impl TableKind {
-    pub const ALL: [TableKind; 6] = [
+    pub const ALL: [TableKind; 7] = [
         TableKind::Consumers,
         TableKind::Readings,
         TableKind::Bills,
         TableKind::BillLines,
+        TableKind::BillRefusals,
         TableKind::Payments,
         TableKind::Tariffs,
     ];
@@ -63,6 +65,7 @@ impl TableKind {
             TableKind::Payments => "payments",
             TableKind::Bills => "bills",
             TableKind::BillLines => "bill_lines",
+            TableKind::BillRefusals => "bill_refusals",
             TableKind::Tariffs => "tariffs",
         }
     }
@@ -134,6 +137,7 @@ impl TableKind {
                 f("payable_within_due", money(), false),
                 f("lps", money(), false),
                 f("payable_after_due", money(), false),
+                f("subsidy", money(), false),
                 f("issue_date", DataType::Date32, false),
                 f("due_date", DataType::Date32, false),
                 f("versions", text.clone(), false),
@@ -148,6 +152,13 @@ impl TableKind {
                 f("amount", money(), false),
                 f("rule", text.clone(), false),
                 f("source", text.clone(), false),
+            ],
+            TableKind::BillRefusals => vec![
+                f("disco", text.clone(), false),
+                f("cycle", text.clone(), false),
+                f("reference", text.clone(), false),
+                f("tariff", text.clone(), false),
+                f("reason", text.clone(), false),
             ],
             TableKind::Tariffs => vec![
                 f("schedule_id", text.clone(), false),
@@ -366,7 +377,7 @@ pub fn bills_batch(cb: &CycleBills, idx: &mut dyn Iterator<Item = usize>) -> DfR
     let mut band = StringBuilder::with_capacity(n, n * 10);
     let mut units = Int64Builder::with_capacity(n);
     let mut bd = dec_builder(n, 12, 2);
-    let mut money: Vec<Decimal128Builder> = (0..6).map(|_| dec_builder(n, 18, 2)).collect();
+    let mut money: Vec<Decimal128Builder> = (0..7).map(|_| dec_builder(n, 18, 2)).collect();
     let mut issue = Date32Builder::with_capacity(n);
     let mut due = Date32Builder::with_capacity(n);
     let mut versions = StringBuilder::with_capacity(n, n * 40);
@@ -388,6 +399,7 @@ pub fn bills_batch(cb: &CycleBills, idx: &mut dyn Iterator<Item = usize>) -> DfR
             b.payable_within_due_paisa,
             b.lps_paisa,
             b.payable_after_due_paisa,
+            b.subsidy_paisa,
         ]) {
             m.append_value(i128::from(v));
         }
@@ -460,6 +472,40 @@ pub fn lines_batch(
             Arc::new(amount.finish()),
             Arc::new(rule.finish()),
             Arc::new(source.finish()),
+        ],
+    )
+}
+
+/// Consumers a cycle run could not bill, with the reason (e.g. no notified rate).
+pub fn refusals_batch(st: &State, p_ref: Option<Option<u64>>) -> DfResult<RecordBatch> {
+    let mut disco = StringBuilder::new();
+    let mut cycle = StringBuilder::new();
+    let mut reference = StringBuilder::new();
+    let mut tariff = StringBuilder::new();
+    let mut reason = StringBuilder::new();
+    for ((d, c), cb) in &st.cycles {
+        let cs = c.to_string();
+        for r in &cb.refusals {
+            if let Some(want) = p_ref {
+                if want != Some(r.reference) {
+                    continue;
+                }
+            }
+            disco.append_value(d);
+            cycle.append_value(&cs);
+            reference.append_value(ref_str(r.reference));
+            tariff.append_value(&r.tariff);
+            reason.append_value(&r.reason);
+        }
+    }
+    finish(
+        TableKind::BillRefusals.schema(),
+        vec![
+            Arc::new(disco.finish()),
+            Arc::new(cycle.finish()),
+            Arc::new(reference.finish()),
+            Arc::new(tariff.finish()),
+            Arc::new(reason.finish()),
         ],
     )
 }
@@ -629,6 +675,7 @@ impl StoreTable {
         let mut out = Vec::new();
         match self.kind {
             TableKind::Tariffs => out.push(tariffs_batch(st)?),
+            TableKind::BillRefusals => out.push(refusals_batch(st, p.reference)?),
             TableKind::Consumers => {
                 if let Some(r) = p.reference {
                     let rows: Vec<&Consumer> = r

@@ -108,25 +108,26 @@ pub async fn run(
 
     let rows = client
         .simple_query(&format!(
-            "SELECT category, count(*) AS bills, sum(units) AS units_kwh, sum(payable_within_due) AS payable_rs \
-             FROM bills WHERE cycle = '{DEMO_CYCLE}' GROUP BY category ORDER BY category"
+            "SELECT category, count(*) AS bills, sum(units) AS units_kwh, sum(current_bill + total_fpa) AS billed_rs, \
+             sum(payable_within_due) AS payable_rs FROM bills WHERE cycle = '{DEMO_CYCLE}' GROUP BY category ORDER BY category"
         ))
         .await
         .context("summary query")?;
     println!();
     println!("Bills for {DEMO_DISCO} {DEMO_CYCLE} by tariff category:");
     println!(
-        "{:<14} {:>10} {:>14} {:>20}",
-        "category", "bills", "units (kWh)", "payable (Rs)"
+        "{:<14} {:>10} {:>14} {:>20} {:>20}",
+        "category", "bills", "units (kWh)", "billed this month", "payable incl. arrears"
     );
     for m in &rows {
         if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
             println!(
-                "{:<14} {:>10} {:>14} {:>20}",
+                "{:<14} {:>10} {:>14} {:>20} {:>20}",
                 r.get(0).unwrap_or(""),
                 r.get(1).unwrap_or(""),
                 r.get(2).unwrap_or(""),
-                r.get(3).unwrap_or("")
+                r.get(3).unwrap_or(""),
+                r.get(4).unwrap_or("")
             );
         }
     }
@@ -143,7 +144,7 @@ pub async fn run(
         })
         .unwrap_or(0);
     if refused > 0 {
-        println!("({refused} consumers were not billed: their category has no notified rate; see the server log or CALL output)");
+        println!("({refused} consumers were not billed: their category has no notified rate; see SELECT tariff, reason, count(*) FROM bill_refusals GROUP BY 1, 2)");
     }
     println!();
     println!("done in {:.2?}. Connect with:", started.elapsed());

@@ -11,6 +11,11 @@ fn info(code: &str, message: String, detail: Option<String>) -> PgWireError {
     PgWireError::UserError(Box::new(e))
 }
 
+/// An error Bijli raises itself with a chosen SQLSTATE.
+pub fn refused(code: &str, message: String) -> PgWireError {
+    info(code, message, None)
+}
+
 /// A query-layer error as the client sees it.
 pub fn query_error(e: &QueryError) -> PgWireError {
     info(e.sqlstate(), e.to_string(), e.detail())

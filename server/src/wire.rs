@@ -91,6 +91,28 @@ impl BijliHook {
     }
 }
 
+/// Statements Bijli answers itself before DataFusion sees them: session resets drivers and
+/// poolers send, and a refusal of DDL/DML (tables change only through COPY and CALL, which
+/// are journaled; anything else would be acknowledged and then lost at restart).
+fn session_or_refused(statement: &Statement) -> Option<PgWireResult<Response>> {
+    let text = statement.to_string();
+    let up = text.trim().to_uppercase();
+    let first = up.split_whitespace().next().unwrap_or("");
+    match first {
+        "DISCARD" => Some(Ok(Response::Execution(Tag::new(&up)))),
+        "DEALLOCATE" => Some(Ok(Response::Execution(Tag::new("DEALLOCATE")))),
+        "RESET" if up == "RESET ALL" => Some(Ok(Response::Execution(Tag::new("RESET")))),
+        "CREATE" | "DROP" | "INSERT" | "UPDATE" | "DELETE" | "ALTER" | "TRUNCATE" | "MERGE"
+        | "GRANT" | "REVOKE" | "COMMENT" => Some(Err(crate::errors::refused(
+            "0A000",
+            format!(
+                "{first} is not supported: Bijli's tables change only through COPY ... FROM STDIN and CALL commands, which are journaled"
+            ),
+        ))),
+        _ => None,
+    }
+}
+
 #[async_trait]
 impl QueryHook for BijliHook {
     async fn handle_simple_query(
@@ -99,6 +121,9 @@ impl QueryHook for BijliHook {
         session_context: &SessionContext,
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
+        if let Some(r) = session_or_refused(statement) {
+            return Some(r);
+        }
         if let Some(r) = self.start_copy(statement, client) {
             return Some(r);
         }
@@ -117,6 +142,14 @@ impl QueryHook for BijliHook {
         _session_context: &SessionContext,
         _client: &(dyn ClientInfo + Send + Sync),
     ) -> Option<PgWireResult<LogicalPlan>> {
+        if let Some(r) = session_or_refused(statement) {
+            return Some(r.map(|_| {
+                LogicalPlan::EmptyRelation(EmptyRelation {
+                    produce_one_row: false,
+                    schema: Arc::new(DFSchema::empty()),
+                })
+            }));
+        }
         if let Some(r) = plan_copy(statement) {
             return Some(match r {
                 Ok(_) => Ok(LogicalPlan::EmptyRelation(EmptyRelation {
@@ -141,6 +174,9 @@ impl QueryHook for BijliHook {
         _session_context: &SessionContext,
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
+        if let Some(r) = session_or_refused(statement) {
+            return Some(r);
+        }
         // CALL falls through: datafusion-postgres executes its plan with the portal's formats.
         self.start_copy(statement, client)
     }

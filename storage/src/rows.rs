@@ -135,6 +135,9 @@ pub struct BillRow {
     pub payable_within_due_paisa: i64,
     pub lps_paisa: i64,
     pub payable_after_due_paisa: i64,
+    /// Tariff differential subsidy: NEPRA-determined minus applicable charge (0 when no
+    /// determined schedule covers the DISCO/date; `versions` says so).
+    pub subsidy_paisa: i64,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
     pub versions: Arc<str>,
@@ -162,6 +165,26 @@ pub struct BillRefusal {
     pub reference: u64,
     pub tariff: String,
     pub reason: String,
+}
+
+/// Largest single amount accepted anywhere (Rs 100 billion): bounds every sum so balance
+/// arithmetic can never overflow i64.
+pub const MAX_AMOUNT_PAISA: i64 = 10_000_000_000_000;
+
+/// Reading codes a meter reader may record (legacy PITC remarks): OK, defective, round
+/// complete (register rollover), meter replaced, reconnected, disconnected, premises locked,
+/// average (estimated).
+pub const READING_CODES: &[&str] = &["OK", "DEF", "RC", "MR", "RCN", "DC", "LCK", "AVG"];
+
+/// `d` in paisa if it is within +-[`MAX_AMOUNT_PAISA`] and has at most 2 decimals.
+pub fn checked_paisa(d: Decimal) -> Option<i64> {
+    let n = d.normalize();
+    if n.scale() > 2 {
+        return None;
+    }
+    let m = n.mantissa().checked_mul(10i128.pow(2 - n.scale()))?;
+    let p = i64::try_from(m).ok()?;
+    (p.abs() <= MAX_AMOUNT_PAISA).then_some(p)
 }
 
 /// Exact conversion of a paisa-rounded amount; values with more than 2 decimals are rounded

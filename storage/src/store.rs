@@ -246,6 +246,13 @@ impl State {
                     "22003",
                 );
             }
+            if c.opening_arrears_paisa.abs() > MAX_AMOUNT_PAISA {
+                err(
+                    "arrears",
+                    "numeric field overflow: arrears exceed Rs 100 billion".into(),
+                    "22003",
+                );
+            }
             if c.phase != 1 && c.phase != 3 {
                 err(
                     "phase",
@@ -291,7 +298,7 @@ impl State {
                 );
                 continue;
             };
-            if self.reading_by_key.contains_key(&(idx, r.cycle)) || !seen.insert((idx, r.cycle)) {
+            if self.reading_by_key.contains_key(&(idx, r.cycle)) {
                 err(
                     "cycle",
                     format!(
@@ -301,6 +308,78 @@ impl State {
                     "23505",
                 );
                 continue;
+            }
+            if !seen.insert((idx, r.cycle)) {
+                err(
+                    "cycle",
+                    format!(
+                        "reference {:014} has two readings for cycle {} in this COPY",
+                        r.reference, r.cycle
+                    ),
+                    "23505",
+                );
+                continue;
+            }
+            // The reading is taken in its cycle month or in the first days of the next one.
+            let (lo, hi) = (
+                r.cycle.first_day(),
+                r.cycle.add_months(1).first_day() + chrono::Duration::days(15),
+            );
+            if r.reading_date < lo || r.reading_date > hi {
+                err(
+                    "reading_date",
+                    format!(
+                        "reading date {} does not belong to cycle {} (expected {lo} .. {hi})",
+                        r.reading_date, r.cycle
+                    ),
+                    "22007",
+                );
+                continue;
+            }
+            if r.reading_code.len() > 8 || !READING_CODES.contains(&r.reading_code.as_str()) {
+                err(
+                    "reading_code",
+                    format!(
+                        "unknown reading code {:?} (one of {})",
+                        r.reading_code.chars().take(16).collect::<String>(),
+                        READING_CODES.join(", ")
+                    ),
+                    "22023",
+                );
+                continue;
+            }
+            if !c.tou && (r.peak_previous.is_some() || r.peak_present.is_some()) {
+                err(
+                    "peak_present",
+                    format!(
+                        "consumer {:014} is not on a TOU tariff ({}): peak registers must be empty",
+                        r.reference, c.tariff
+                    ),
+                    "22023",
+                );
+                continue;
+            }
+            // Continuity: this month's previous reading is last month's present reading.
+            if let Some(last) = self
+                .reading_by_key
+                .get(&(idx, r.cycle.add_months(-1)))
+                .and_then(|&j| self.readings.get(j as usize))
+            {
+                if last.offpeak_present != r.offpeak_previous
+                    || last.peak_present != r.peak_previous
+                {
+                    err(
+                        "offpeak_previous",
+                        format!(
+                            "previous reading {} does not match the present reading {} recorded for {}",
+                            r.offpeak_previous,
+                            last.offpeak_present,
+                            last.cycle
+                        ),
+                        "22023",
+                    );
+                    continue;
+                }
             }
             if r.reading_date < r.previous_reading_date {
                 err(
@@ -312,7 +391,7 @@ impl State {
             }
             let mf = u64::from(c.multiplying_factor);
             match register_advance(r.offpeak_previous, r.offpeak_present) {
-                Some(d) => r.offpeak_units = d * mf,
+                Some(d) => r.offpeak_units = d.saturating_mul(mf),
                 None => {
                     err(
                         "offpeak_present",
@@ -327,7 +406,7 @@ impl State {
             }
             match (r.peak_previous, r.peak_present) {
                 (Some(p), Some(q)) => match register_advance(p, q) {
-                    Some(d) => r.peak_units = d * mf,
+                    Some(d) => r.peak_units = d.saturating_mul(mf),
                     None => err(
                         "peak_present",
                         format!(
@@ -351,6 +430,18 @@ impl State {
                     "peak_previous and peak_present must both be given or both be empty".into(),
                     "22023",
                 ),
+            }
+            if r.offpeak_units.saturating_add(r.peak_units) > billing::bill::MAX_UNITS_KWH {
+                err(
+                    "offpeak_present",
+                    format!(
+                        "{} units in one cycle exceeds the plausibility limit of {}",
+                        r.offpeak_units.saturating_add(r.peak_units),
+                        billing::bill::MAX_UNITS_KWH
+                    ),
+                    "22003",
+                );
+                continue;
             }
             if let Some(m) = r.mdi_kw {
                 if m.is_sign_negative() {
@@ -386,6 +477,18 @@ impl State {
                     "reference",
                     format!("no consumer with reference {:014}", p.reference),
                     "23503",
+                );
+                continue;
+            }
+            if p.amount_paisa > MAX_AMOUNT_PAISA {
+                err(
+                    "amount",
+                    format!(
+                        "numeric field overflow: payment {} exceeds the limit of Rs {}",
+                        decimal_from_paisa(p.amount_paisa),
+                        decimal_from_paisa(MAX_AMOUNT_PAISA)
+                    ),
+                    "22003",
                 );
                 continue;
             }
@@ -465,7 +568,7 @@ impl State {
             let pi = self.payments.len() as u32;
             if let Some(&idx) = self.consumer_by_ref.get(&p.reference) {
                 if let Some(cd) = self.consumer_dyn.get_mut(idx as usize) {
-                    cd.balance_paisa -= p.amount_paisa;
+                    cd.balance_paisa = cd.balance_paisa.saturating_sub(p.amount_paisa);
                 }
             }
             self.payment_by_txn.insert(p.transaction_id.clone(), pi);
@@ -599,6 +702,7 @@ impl State {
                                         payable_after_due_paisa: paisa_from_decimal(
                                             b.payable_after_due_rs,
                                         ),
+                                        subsidy_paisa: paisa_from_decimal(b.subsidy_rs),
                                         issue_date,
                                         due_date: b.due_date,
                                         versions: interner.get(&b.versions),
@@ -685,14 +789,18 @@ impl State {
         if let Some(old) = self.cycles.get(&key).cloned() {
             for b in &old.bills {
                 if let Some(d) = self.consumer_dyn.get_mut(b.consumer_idx as usize) {
-                    d.balance_paisa -= b.current_bill_paisa + b.total_fpa_paisa;
+                    d.balance_paisa = d
+                        .balance_paisa
+                        .saturating_sub(b.current_bill_paisa.saturating_add(b.total_fpa_paisa));
                     d.billed.retain(|(m, _)| *m != cb.cycle);
                 }
             }
         }
         for b in &cb.bills {
             if let Some(d) = self.consumer_dyn.get_mut(b.consumer_idx as usize) {
-                d.balance_paisa += b.current_bill_paisa + b.total_fpa_paisa;
+                d.balance_paisa = d
+                    .balance_paisa
+                    .saturating_add(b.current_bill_paisa.saturating_add(b.total_fpa_paisa));
                 d.billed.push((cb.cycle, b.units_kwh));
                 d.billed.sort_unstable();
             }
@@ -770,6 +878,8 @@ pub struct RecoveryReport {
 pub struct Store {
     state: RwLock<State>,
     committer: Committer,
+    /// Exclusive lock on `<data dir>/LOCK`, held for the store's lifetime.
+    _lock: std::fs::File,
 }
 
 fn encode(rec: &Record) -> Result<Vec<u8>, StorageError> {
@@ -790,6 +900,18 @@ impl Store {
         backend: Backend,
     ) -> Result<(Arc<Store>, RecoveryReport), StorageError> {
         let started = Instant::now();
+        std::fs::create_dir_all(dir)?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("LOCK"))?;
+        fs2::FileExt::try_lock_exclusive(&lock).map_err(|_| {
+            StorageError::Invalid(format!(
+                "data directory {} is in use by another bijli process",
+                dir.display()
+            ))
+        })?;
         let mut log: Box<dyn Log> = match backend {
             Backend::Journal => Box::new(FileJournal::open(dir)?),
             Backend::Sled => Box::new(SledLog::open(dir)?),
@@ -811,12 +933,35 @@ impl Store {
         let store = Store {
             state: RwLock::new(state),
             committer: Committer::start(log),
+            _lock: lock,
         };
         Ok((Arc::new(store), report))
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, State> {
         self.state.read()
+    }
+
+    /// Row errors these readings would get, without storing anything (for complete reports).
+    pub fn check_readings(&self, rows: &mut [Reading]) -> Vec<RowError> {
+        match self.state.read().validate_readings(rows) {
+            Err(StorageError::Rows(e)) => e,
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn check_payments(&self, rows: &[Payment]) -> Vec<RowError> {
+        match self.state.read().validate_payments(rows) {
+            Err(StorageError::Rows(e)) => e,
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn check_consumers(&self, rows: &[Consumer]) -> Vec<RowError> {
+        match self.state.read().validate_consumers(rows) {
+            Err(StorageError::Rows(e)) => e,
+            _ => Vec::new(),
+        }
     }
 
     pub fn insert_consumers(&self, rows: Vec<Consumer>) -> Result<usize, StorageError> {

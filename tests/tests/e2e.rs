@@ -367,3 +367,161 @@ async fn psql_and_psycopg_work_against_the_binary() {
     );
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_never_bricks_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gen = tmp.path().join("gen");
+    generate(&gen, 300, 21);
+    let data = tmp.path().join("data");
+    let server = Server::start(&data);
+    // A second server on the same data directory refuses to start.
+    let second = std::process::Command::new(bijli_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        !second.status.success(),
+        "a second server opened a locked data directory"
+    );
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("in use"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+
+    let c = server.client().await;
+    copy_file(&c, "consumers", &gen.join("consumers.csv"))
+        .await
+        .unwrap();
+    copy_file(&c, "readings", &gen.join("readings.csv"))
+        .await
+        .unwrap();
+    let r = one(
+        &c,
+        "SELECT reference FROM readings WHERE peak_present IS NULL ORDER BY reference LIMIT 1",
+    )
+    .await;
+    let pay = "COPY payments (reference, transaction_id, amount, value_date, bank) FROM STDIN WITH (FORMAT csv)";
+    // Amounts beyond any real bill are refused (numeric overflow), never saturated.
+    let e = copy_text(
+        &c,
+        pay,
+        &format!("{r},BIG-1,99999999999999999999.00,2026-11-05,HBL\n"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "22003", "{e:?}");
+    assert_eq!(
+        copy_text(&c, pay, &format!("{r},OK-1,1500.00,2026-11-05,HBL\n"))
+            .await
+            .unwrap(),
+        1
+    );
+    // Several bad rows: every one is reported, in line order, parse and store faults alike.
+    let rd = "COPY readings FROM STDIN WITH (FORMAT csv)";
+    let bad = "99999999999999,2026-12,2026-12-05,2026-11-05,1,2,,,,,OK\n".to_string()
+        + &format!("{r},2026-12,2026-12-05,2026-11-05,abc,2,,,,,OK\n")
+        + &format!("{r},2026-12,2026-12-05\n");
+    let e = copy_text(&c, rd, &bad).await.unwrap_err();
+    let db = e.as_db_error().unwrap();
+    let detail = db.detail().unwrap_or_default().to_string();
+    assert!(
+        detail.contains("line 1") && detail.contains("line 2") && detail.contains("line 3"),
+        "{detail}"
+    );
+    // Continuity: December's previous reading must be November's present reading.
+    let present = one(
+        &c,
+        &format!("SELECT offpeak_present FROM readings WHERE reference = '{r}'"),
+    )
+    .await;
+    let wrong: u64 = present.parse::<u64>().unwrap() + 1000;
+    let e = copy_text(
+        &c,
+        rd,
+        &format!(
+            "{r},2026-12,2026-12-05,2026-11-05,{wrong},{},,,,,OK\n",
+            wrong + 10
+        ),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "22023", "{e:?}");
+    // A reading dated outside its cycle, an unknown reading code, a truncated quoted field.
+    let e = copy_text(
+        &c,
+        rd,
+        &format!("{r},2026-12,2027-12-01,2026-11-05,{present},{present},,,,,OK\n"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "22007", "{e:?}");
+    let e = copy_text(
+        &c,
+        rd,
+        &format!("{r},2026-12,2026-12-05,2026-11-05,{present},{present},,,,,ZZ\n"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "22023", "{e:?}");
+    let e = copy_text(
+        &c,
+        rd,
+        &format!("{r},2026-12,2026-12-05,2026-11-05,{present},{present},,,,,\"O"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "22P04", "{e:?}");
+    // DDL/DML would be acknowledged and lost: refused.
+    for sql in [
+        "DROP TABLE bills",
+        "CREATE TABLE keepme (a int)",
+        "INSERT INTO payments VALUES ('x')",
+        "DELETE FROM bills",
+    ] {
+        let e = c.simple_query(sql).await.unwrap_err();
+        assert_eq!(sqlstate(&e), "0A000", "{sql}: {e:?}");
+    }
+    // Session statements drivers and poolers send.
+    for sql in [
+        "DISCARD ALL",
+        "RESET ALL",
+        "DEALLOCATE ALL",
+        "SET extra_float_digits = 3",
+        "BEGIN",
+        "COMMIT",
+    ] {
+        c.simple_query(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    // Numeric literals are exact NUMERIC; division by zero has its own SQLSTATE.
+    assert_eq!(one(&c, "SELECT (0.10 + 0.20)::text").await, "0.30");
+    let e = c.simple_query("SELECT 1/0").await.unwrap_err();
+    assert_eq!(sqlstate(&e), "22012", "{e:?}");
+    // Billing works; refused consumers are listed with their reason; subsidy is a column.
+    let row = c
+        .query_one("CALL bill_cycle('MEPCO', '2026-11')", &[])
+        .await
+        .unwrap();
+    let refused: i64 = row.get("refused");
+    assert_eq!(
+        one(&c, "SELECT count(*) FROM bill_refusals").await,
+        refused.to_string()
+    );
+    if refused > 0 {
+        let reason = one(&c, "SELECT reason FROM bill_refusals LIMIT 1").await;
+        assert!(!reason.is_empty());
+    }
+    one(&c, "SELECT sum(subsidy) FROM bills").await;
+    drop(c);
+    // After all that, the store still opens and holds exactly what was acknowledged.
+    server.kill9();
+    let server = Server::start(&data);
+    let c = server.client().await;
+    assert_eq!(one(&c, "SELECT count(*) FROM payments").await, "1");
+    assert_eq!(one(&c, "SELECT amount FROM payments").await, "1500.00");
+    server.stop();
+}

@@ -597,7 +597,11 @@ pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingErro
             }
             (Some("determined"), Some(d)) if !d.trim().is_empty() => Some(d.into()),
             (Some("determined"), _) => {
-                return Err(invalid(&item, "disco", "required with kind = \"determined\""))
+                return Err(invalid(
+                    &item,
+                    "disco",
+                    "required with kind = \"determined\"",
+                ))
             }
             (Some(o), _) => {
                 return Err(invalid(
@@ -885,7 +889,11 @@ pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingErro
             return Err(invalid(&item, "base", "ED cannot be in its own base"));
         }
         if base & base::AFTER_GST != 0 {
-            return Err(invalid(&item, "base", "ED is computed before GST and later taxes"));
+            return Err(invalid(
+                &item,
+                "base",
+                "ED is computed before GST and later taxes",
+            ));
         }
         let pct = r.percent.as_deref().unwrap_or("not public");
         st.ed.push(Ed {
@@ -1143,14 +1151,16 @@ fn stage_rules(book: &TariffBook, raw: &RawFile, st: &mut Staged) -> Result<(), 
             });
         }
         st.free_units.push(FreeUnits {
-            ver: tag(format!("free units BPS {}-{}@{from}", r.bps_from, r.bps_to), r.confirmed),
+            ver: tag(
+                format!("free units BPS {}-{}@{from}", r.bps_from, r.bps_to),
+                r.confirmed,
+            ),
             from,
             to,
             bps_from: r.bps_from,
             bps_to: r.bps_to,
             in_service_kwh: r.in_service_kwh,
             retired_kwh: r.retired_kwh,
-            confirmed: r.confirmed,
             label: unconfirmed(
                 format!(
                     "free units BPS {}-{}@{from} ({})",
@@ -1231,7 +1241,10 @@ fn stage_rules(book: &TariffBook, raw: &RawFile, st: &mut Staged) -> Result<(), 
             base: mask,
             confirmed: r.confirmed,
             label: unconfirmed(
-                format!("PF penalty <{threshold} {}@{from} ({})", r.formula, r.source),
+                format!(
+                    "PF penalty <{threshold} {}@{from} ({})",
+                    r.formula, r.source
+                ),
                 r.confirmed,
             ),
         });
