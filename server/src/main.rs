@@ -11,6 +11,7 @@ mod bench;
 mod command_table;
 mod demo;
 mod errors;
+mod guard;
 mod wire;
 
 use std::net::SocketAddr;

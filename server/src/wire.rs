@@ -275,7 +275,7 @@ impl NoopStartupHandler for Startup {
 
 /// Everything pgwire needs for one server.
 pub struct Handlers {
-    session: Arc<DfSessionService>,
+    session: Arc<crate::guard::GuardedSql>,
     copy: Arc<BijliCopy>,
     startup: Arc<Startup>,
     cancel: Arc<DefaultCancelHandler>,
@@ -293,7 +293,9 @@ impl Handlers {
         ];
         let manager = Arc::new(ConnectionManager::new());
         Handlers {
-            session: Arc::new(DfSessionService::new_with_hooks(engine.ctx.clone(), hooks)),
+            session: Arc::new(crate::guard::GuardedSql::new(Arc::new(
+                DfSessionService::new_with_hooks(engine.ctx.clone(), hooks),
+            ))),
             copy: Arc::new(BijliCopy { engine }),
             startup: Arc::new(Startup {
                 manager: manager.clone(),

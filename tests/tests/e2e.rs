@@ -497,6 +497,15 @@ async fn hostile_input_never_bricks_the_store() {
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
+    // A correlated scalar subquery in the select list would come back NULL: refused instead.
+    let e = c.simple_query("SELECT r.reference, (SELECT count(*) FROM payments p WHERE p.reference = r.reference) FROM readings r").await.unwrap_err();
+    assert_eq!(sqlstate(&e), "0A000", "{e:?}");
+    let joined = one(
+        &c,
+        "SELECT count(*) FROM readings r JOIN payments p ON p.reference = r.reference",
+    )
+    .await;
+    assert_eq!(joined, one(&c, "SELECT count(*) FROM payments").await);
     // Numeric literals are exact NUMERIC; division by zero has its own SQLSTATE.
     assert_eq!(one(&c, "SELECT (0.10 + 0.20)::text").await, "0.30");
     let e = c.simple_query("SELECT 1/0").await.unwrap_err();
