@@ -425,9 +425,9 @@ impl CopySink {
     }
 }
 
-type Fields = Vec<Option<String>>;
+type Fields = csv::ByteRecord;
 
-/// Splits the stream into (line number, fields); NULL markers become `None`.
+/// Splits the stream into (line number, fields).
 fn split_records(plan: &CopyPlan, data: &[u8]) -> Result<Vec<(u64, Fields)>, QueryError> {
     let table = plan.table.name();
     let bad = |line: u64, reason: String| QueryError::CopyRows {
@@ -468,17 +468,8 @@ fn split_records(plan: &CopyPlan, data: &[u8]) -> Result<Vec<(u64, Fields)>, Que
                 if rec.len() == 1 && rec.get(0) == Some(b"\\.") {
                     break; // end-of-data marker some clients send
                 }
-                let mut fields = Vec::with_capacity(rec.len());
-                for f in rec.iter() {
-                    let s =
-                        std::str::from_utf8(f).map_err(|_| bad(line, "invalid UTF-8".into()))?;
-                    fields.push(if s == plan.null {
-                        None
-                    } else {
-                        Some(s.to_string())
-                    });
-                }
-                out.push((line, fields));
+                // One allocation per row; NULL markers are recognised in `Rec::raw`.
+                out.push((line, rec.clone()));
             }
         }
         CopyFormat::Text => {
@@ -492,17 +483,15 @@ fn split_records(plan: &CopyPlan, data: &[u8]) -> Result<Vec<(u64, Fields)>, Que
                 if raw == "\\." {
                     break;
                 }
-                let fields = raw
-                    .split(plan.delimiter as char)
-                    .map(|f| {
-                        if f == plan.null {
-                            None
-                        } else {
-                            Some(unescape_text(f))
-                        }
-                    })
-                    .collect();
-                out.push((line, fields));
+                let mut rec = csv::ByteRecord::new();
+                for f in raw.split(plan.delimiter as char) {
+                    if f == plan.null {
+                        rec.push_field(f.as_bytes());
+                    } else {
+                        rec.push_field(unescape_text(f).as_bytes());
+                    }
+                }
+                out.push((line, rec));
             }
         }
     }
@@ -588,10 +577,16 @@ impl Rec<'_> {
         let Some(pos) = self.plan.fields.iter().position(|&f| f == ci) else {
             return Ok(None);
         };
-        Ok(self.fields[pos]
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty()))
+        let Some(bytes) = self.fields.get(pos) else {
+            return Ok(None);
+        };
+        let v = std::str::from_utf8(bytes)
+            .map_err(|_| self.err(column, "invalid UTF-8 byte sequence".into(), "22021"))?;
+        if v == self.plan.null {
+            return Ok(None);
+        }
+        let v = v.trim();
+        Ok((!v.is_empty()).then_some(v))
     }
 
     fn req(&self, column: &str) -> Result<&str, CopyRowError> {

@@ -879,7 +879,7 @@ pub struct Store {
     state: RwLock<State>,
     committer: Committer,
     /// Exclusive lock on `<data dir>/LOCK`, held for the store's lifetime.
-    _lock: std::fs::File,
+    lock: std::fs::File,
 }
 
 fn encode(rec: &Record) -> Result<Vec<u8>, StorageError> {
@@ -933,7 +933,7 @@ impl Store {
         let store = Store {
             state: RwLock::new(state),
             committer: Committer::start(log),
-            _lock: lock,
+            lock,
         };
         Ok((Arc::new(store), report))
     }
@@ -1090,6 +1090,8 @@ impl Store {
     /// Flushes the journal writer (graceful shutdown).
     pub fn shutdown(&self) {
         self.committer.shutdown();
+        // Writes are refused from here on, so another process may open the directory.
+        let _ = fs2::FileExt::unlock(&self.lock);
     }
 }
 
