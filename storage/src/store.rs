@@ -603,15 +603,14 @@ impl State {
             refusals: Vec<BillRefusal>,
             without_reading: u64,
         }
-        let interner = Interner::default();
         let parts: Vec<Part> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     let lo = (t * per).min(n);
                     let hi = ((t + 1) * per).min(n);
                     let previous = previous.clone();
-                    let interner = &interner;
                     s.spawn(move || {
+                        let mut interner = Interner::default();
                         let mut part = Part {
                             bills: Vec::new(),
                             lines: Vec::new(),
@@ -811,18 +810,18 @@ impl State {
     }
 }
 
-/// Shares one `Arc<str>` per distinct short string (tariff codes, bands, version strings).
+/// Shares one `Arc<str>` per distinct short string (tariff codes, bands, version strings);
+/// one per billing thread, so no lock is taken per bill.
 #[derive(Default)]
-struct Interner(parking_lot::Mutex<HashMap<String, Arc<str>>>);
+struct Interner(HashMap<String, Arc<str>>);
 
 impl Interner {
-    fn get(&self, s: &str) -> Arc<str> {
-        let mut m = self.0.lock();
-        if let Some(a) = m.get(s) {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
             return a.clone();
         }
         let a: Arc<str> = Arc::from(s);
-        m.insert(s.to_string(), a.clone());
+        self.0.insert(s.to_string(), a.clone());
         a
     }
 }
