@@ -41,8 +41,9 @@ psql -X "$B" -c "CALL bill_cycle('MEPCO', '2026-11')"
 echo "== export bills to PostgreSQL 15"
 psql -X -q "$B" --csv -c "SELECT reference, cycle, disco, tariff, category, band, units, billing_demand_kw, current_bill, total_fpa, arrears, payable_within_due, lps, payable_after_due, issue_date, due_date FROM bills" > "$WORK/bills.csv"
 chmod 644 "$WORK/bills.csv"
+mkdir -p "$WORK/pg" && chown postgres "$WORK/pg"
 runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg" -A trust -U postgres >/dev/null
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -o "-p $PPORT -k $WORK -c shared_buffers=2GB -c work_mem=256MB -c max_parallel_workers_per_gather=2" -l "$WORK/pg.log" start >/dev/null
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -o "-p $PPORT -k $WORK/pg -c shared_buffers=2GB -c work_mem=256MB -c max_parallel_workers_per_gather=2" -l "$WORK/pg/server.log" start >/dev/null
 P="host=127.0.0.1 port=$PPORT user=postgres dbname=postgres"
 for _ in $(seq 1 50); do psql -X -q "$P" -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
 psql -X -q "$P" <<SQL
