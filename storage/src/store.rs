@@ -25,6 +25,8 @@ use crate::rows::*;
 /// Rows per sealed chunk. Sealed chunks never change, so the SQL layer converts each one to
 /// its columnar form once and shares it between queries.
 pub const CHUNK_ROWS: usize = 65_536;
+/// Typical printed lines per bill, to size the cycle's line vector.
+const LINES_PER_BILL_HINT: usize = 10;
 /// Most rejected rows reported back for one batch.
 pub const MAX_REPORTED_ROW_ERRORS: usize = 100;
 
@@ -611,9 +613,11 @@ impl State {
                     let previous = previous.clone();
                     s.spawn(move || {
                         let mut interner = Interner::default();
+                        // Reserve up front: growing a multi-GB line vector by doubling
+                        // costs more than computing the bills.
                         let mut part = Part {
-                            bills: Vec::new(),
-                            lines: Vec::new(),
+                            bills: Vec::with_capacity(hi - lo),
+                            lines: Vec::with_capacity((hi - lo) * LINES_PER_BILL_HINT),
                             refusals: Vec::new(),
                             without_reading: 0,
                         };
@@ -727,10 +731,16 @@ impl State {
                 "a billing worker thread panicked".into(),
             ));
         }
-        let mut bills = Vec::new();
-        let mut lines = Vec::new();
-        let mut refusals = Vec::new();
-        let mut without_reading = 0;
+        // The first part's vectors become the cycle's (no copy of the largest piece); later
+        // parts are appended with their indexes shifted.
+        let mut parts = parts.into_iter();
+        let Some(first) = parts.next() else {
+            return Err(StorageError::Invalid("no billing worker ran".into()));
+        };
+        let mut bills = first.bills;
+        let mut lines = first.lines;
+        let mut refusals = first.refusals;
+        let mut without_reading = first.without_reading;
         for mut p in parts {
             let base_bill = bills.len() as u32;
             let base_line = lines.len() as u32;
