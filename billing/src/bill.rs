@@ -1459,6 +1459,27 @@ fn validate_extras(extras: &BillExtras) -> Result<(), BillingError> {
 
 /// The due date for a bill issued on `issue_date`: issue + due days from the terms in force,
 /// moved past Sundays and loaded holidays.
+/// Monthly free-unit entitlement (kWh) of an employee on `date` from the loaded table
+/// (0 where monetised); `None` if no table row covers the grade and date. The caller keeps the
+/// fiscal-year quota (12 x the monthly entitlement) and passes what remains in [`Employee`].
+pub fn employee_entitlement_kwh(
+    book: &TariffBook,
+    bps: u8,
+    status: ServiceStatus,
+    date: NaiveDate,
+) -> Option<u64> {
+    let e = crate::tariff::latest(
+        &book.free_units,
+        date,
+        |f| (f.from, f.to),
+        |f| (f.bps_from..=f.bps_to).contains(&bps),
+    )?;
+    Some(match status {
+        ServiceStatus::InService => e.in_service_kwh,
+        ServiceStatus::Retired => e.retired_kwh,
+    })
+}
+
 pub fn due_date(book: &TariffBook, issue_date: NaiveDate) -> Result<NaiveDate, BillingError> {
     let terms = latest(&book.terms, issue_date, |t| (t.from, t.to), |_| true).ok_or_else(|| {
         BillingError::RateUnknown {

@@ -87,8 +87,8 @@ pub mod reference;
 pub mod tariff;
 
 pub use bill::{
-    compute_bill, compute_bill_with, Bill, BillExtras, BillInput, BillLine, Employee, LineBlock,
-    ServiceStatus,
+    compute_bill, compute_bill_with, employee_entitlement_kwh, Bill, BillExtras, BillInput,
+    BillLine, Employee, LineBlock, ServiceStatus,
 };
 pub use error::BillingError;
 pub use period::YearMonth;

@@ -1677,9 +1677,8 @@ impl Generator {
         let (y, m) = self.cycle;
         let (py, pm) = shift_month(y, m, -1);
         let day = (c.batch as u32 + rng.fr(0..=1)).clamp(1, days_in_month(y, m));
-        let pday = (c.batch as u32)
-            .saturating_sub(rng.fr(0..=1))
-            .clamp(1, days_in_month(py, pm));
+        // Read on the batch's day each month, give or take a day: periods of about a month.
+        let pday = (c.batch as u32 + rng.fr(0..=1)).clamp(1, days_in_month(py, pm));
         let period_days = u64::from(days_in_month(py, pm) - pday + day);
         let units = c.current_units * period_days / 30;
         let modulus: u64 = if c.phase == 1 { 100_000 } else { 1_000_000 };

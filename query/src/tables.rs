@@ -138,6 +138,8 @@ impl TableKind {
                 f("lps", money(), false),
                 f("payable_after_due", money(), false),
                 f("subsidy", money(), false),
+                f("units_carried_forward", DataType::Int64, false),
+                f("employee_free_units", DataType::Int64, false),
                 f("issue_date", DataType::Date32, false),
                 f("due_date", DataType::Date32, false),
                 f("versions", text.clone(), false),
@@ -378,6 +380,8 @@ pub fn bills_batch(cb: &CycleBills, idx: &mut dyn Iterator<Item = usize>) -> DfR
     let mut units = Int64Builder::with_capacity(n);
     let mut bd = dec_builder(n, 12, 2);
     let mut money: Vec<Decimal128Builder> = (0..7).map(|_| dec_builder(n, 18, 2)).collect();
+    let mut carried = Int64Builder::with_capacity(n);
+    let mut free = Int64Builder::with_capacity(n);
     let mut issue = Date32Builder::with_capacity(n);
     let mut due = Date32Builder::with_capacity(n);
     let mut versions = StringBuilder::with_capacity(n, n * 40);
@@ -403,6 +407,8 @@ pub fn bills_batch(cb: &CycleBills, idx: &mut dyn Iterator<Item = usize>) -> DfR
         ]) {
             m.append_value(i128::from(v));
         }
+        carried.append_value(b.units_carried_forward_kwh as i64);
+        free.append_value(b.employee_free_units_kwh as i64);
         issue.append_value(days(b.issue_date));
         due.append_value(days(b.due_date));
         versions.append_value(&*b.versions);
@@ -420,6 +426,8 @@ pub fn bills_batch(cb: &CycleBills, idx: &mut dyn Iterator<Item = usize>) -> DfR
     for mut m in money {
         cols.push(Arc::new(m.finish()));
     }
+    cols.push(Arc::new(carried.finish()));
+    cols.push(Arc::new(free.finish()));
     cols.push(Arc::new(issue.finish()));
     cols.push(Arc::new(due.finish()));
     cols.push(Arc::new(versions.finish()));

@@ -138,6 +138,11 @@ pub struct BillRow {
     /// Tariff differential subsidy: NEPRA-determined minus applicable charge (0 when no
     /// determined schedule covers the DISCO/date; `versions` says so).
     pub subsidy_paisa: i64,
+    /// Units carried in from the previous bill / forward to the next (long-period scaling).
+    pub units_carried_in_kwh: u64,
+    pub units_carried_forward_kwh: u64,
+    /// Free units credited to an entitled employee on this bill.
+    pub employee_free_units_kwh: u64,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
     pub versions: Arc<str>,

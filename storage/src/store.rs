@@ -13,7 +13,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use billing::{compute_bill, BillInput, TariffBook, YearMonth};
+use billing::{
+    compute_bill_with, employee_entitlement_kwh, BillExtras, BillInput, Employee, ServiceStatus,
+    TariffBook, YearMonth,
+};
 use chrono::NaiveDate;
 use parking_lot::{RwLock, RwLockReadGuard};
 use serde::{Deserialize, Serialize};
@@ -86,6 +89,19 @@ pub struct ConsumerDyn {
     pub balance_paisa: i64,
     /// Units billed by Bijli, per cycle (oldest first).
     pub billed: Vec<(YearMonth, u64)>,
+    /// Units the last bill carried forward (long reading period) into the next one.
+    pub carried_kwh: u64,
+    /// Employee free units used in a fiscal year: (year the FY starts in July, units).
+    pub fy_free_used: (i32, u64),
+}
+
+/// Pakistan's fiscal year runs July to June; the year it starts in.
+fn fiscal_year(cycle: YearMonth) -> i32 {
+    if cycle.month >= 7 {
+        cycle.year
+    } else {
+        cycle.year - 1
+    }
 }
 
 /// The bills of one billing cycle of one DISCO: immutable once installed.
@@ -544,7 +560,7 @@ impl State {
             self.consumer_by_ref.insert(c.reference, idx);
             self.consumer_dyn.push(ConsumerDyn {
                 balance_paisa: c.opening_arrears_paisa,
-                billed: Vec::new(),
+                ..ConsumerDyn::default()
             });
             self.consumers.push(c);
         }
@@ -640,14 +656,50 @@ impl State {
                             history.clear();
                             history.extend(c.history.iter().filter(|(m, _)| *m < cycle));
                             history.extend(dynamic.billed.iter().filter(|(m, _)| *m < cycle));
-                            // Re-billing a cycle starts from the arrears the first run saw.
-                            let arrears_paisa = match previous.as_ref().and_then(|p| {
+                            // Re-billing a cycle starts from what the first run saw: its
+                            // arrears, carried-in units and fiscal-year free units used.
+                            let old = previous.as_ref().and_then(|p| {
                                 p.by_reference
                                     .get(&c.reference)
                                     .map(|&b| &p.bills[b as usize])
-                            }) {
-                                Some(old) => old.arrears_paisa,
-                                None => dynamic.balance_paisa,
+                            });
+                            let fy = fiscal_year(cycle);
+                            let fy_used = if dynamic.fy_free_used.0 == fy {
+                                dynamic.fy_free_used.1
+                            } else {
+                                0
+                            };
+                            let (arrears_paisa, carried_in, fy_used) = match old {
+                                Some(o) => (
+                                    o.arrears_paisa,
+                                    o.units_carried_in_kwh,
+                                    fy_used.saturating_sub(o.employee_free_units_kwh),
+                                ),
+                                None => (dynamic.balance_paisa, dynamic.carried_kwh, fy_used),
+                            };
+                            let employee = match (c.employee_grade, c.employee_status.as_deref()) {
+                                (Some(bps), Some(st)) => {
+                                    let status = if st.eq_ignore_ascii_case("retired") {
+                                        ServiceStatus::Retired
+                                    } else {
+                                        ServiceStatus::InService
+                                    };
+                                    employee_entitlement_kwh(&self.book, bps, status, issue_date)
+                                        .map(|monthly| Employee {
+                                            bps,
+                                            status,
+                                            quota_remaining_kwh: monthly
+                                                .saturating_mul(12)
+                                                .saturating_sub(fy_used),
+                                        })
+                                }
+                                _ => None,
+                            };
+                            let extras = BillExtras {
+                                strn_registered: false,
+                                units_carried_in_kwh: if c.tou { 0 } else { carried_in },
+                                employee,
+                                power_factor: r.power_factor,
                             };
                             let period_days = (r.reading_date - r.previous_reading_date)
                                 .num_days()
@@ -668,7 +720,7 @@ impl State {
                                 arrears_rs: decimal_from_paisa(arrears_paisa),
                                 atl: c.atl,
                             };
-                            match compute_bill(&self.book, &input) {
+                            match compute_bill_with(&self.book, &input, &extras) {
                                 Ok(b) => {
                                     let bill_idx = part.bills.len() as u32;
                                     let first_line = part.lines.len() as u32;
@@ -706,6 +758,9 @@ impl State {
                                             b.payable_after_due_rs,
                                         ),
                                         subsidy_paisa: paisa_from_decimal(b.subsidy_rs),
+                                        units_carried_in_kwh: b.units_carried_in_kwh,
+                                        units_carried_forward_kwh: b.units_carried_forward_kwh,
+                                        employee_free_units_kwh: b.employee_free_units_kwh,
                                         issue_date,
                                         due_date: b.due_date,
                                         versions: interner.get(&b.versions),
@@ -795,9 +850,15 @@ impl State {
     fn install_cycle(&mut self, cb: CycleBills) -> CycleSummary {
         let key = (cb.disco.clone(), cb.cycle);
         // Undo the balance effect of an earlier run of the same cycle (re-billing).
+        let fy = fiscal_year(cb.cycle);
         if let Some(old) = self.cycles.get(&key).cloned() {
             for b in &old.bills {
                 if let Some(d) = self.consumer_dyn.get_mut(b.consumer_idx as usize) {
+                    d.carried_kwh = b.units_carried_in_kwh;
+                    if d.fy_free_used.0 == fy {
+                        d.fy_free_used.1 =
+                            d.fy_free_used.1.saturating_sub(b.employee_free_units_kwh);
+                    }
                     d.balance_paisa = d
                         .balance_paisa
                         .saturating_sub(b.current_bill_paisa.saturating_add(b.total_fpa_paisa));
@@ -807,6 +868,11 @@ impl State {
         }
         for b in &cb.bills {
             if let Some(d) = self.consumer_dyn.get_mut(b.consumer_idx as usize) {
+                d.carried_kwh = b.units_carried_forward_kwh;
+                if d.fy_free_used.0 != fy {
+                    d.fy_free_used = (fy, 0);
+                }
+                d.fy_free_used.1 = d.fy_free_used.1.saturating_add(b.employee_free_units_kwh);
                 d.balance_paisa = d
                     .balance_paisa
                     .saturating_add(b.current_bill_paisa.saturating_add(b.total_fpa_paisa));

@@ -94,6 +94,20 @@ async fn a_billing_month_survives_restart_and_kill9() {
         lines.iter().all(|l| !l[3].is_empty()),
         "every line names its source: {lines:?}"
     );
+    // Employee free units (BPS table, fiscal-year quota) show as their own line on the bills
+    // that got them; the generated DISCO has entitled employees.
+    let emp_bills = one(
+        &c,
+        "SELECT count(*) FROM bills WHERE employee_free_units > 0",
+    )
+    .await;
+    let emp_lines = one(
+        &c,
+        "SELECT count(*) FROM bill_lines WHERE line = 'employee_free_units'",
+    )
+    .await;
+    assert_eq!(emp_bills, emp_lines);
+    assert_ne!(emp_bills, "0", "no employee bill in the generated DISCO");
     // Point lookup, join, group by, order by, limit.
     assert_eq!(
         one(
