@@ -716,16 +716,16 @@ fn parse_consumer(r: &Rec) -> Result<Consumer, CopyRowError> {
         customer_id: r.opt("customer_id", "customer id")?.unwrap_or(0),
         name: r.req("name")?.to_string(),
         address: r.raw("address")?.unwrap_or("").to_string(),
-        disco: r.req("disco")?.to_uppercase(),
-        circle: r.raw("circle")?.unwrap_or("").to_string(),
-        division: r.raw("division")?.unwrap_or("").to_string(),
+        disco: r.req("disco")?.to_uppercase().into(),
+        circle: r.raw("circle")?.unwrap_or("").into(),
+        division: r.raw("division")?.unwrap_or("").into(),
         subdivision: r
             .opt("subdivision", "sub-division code")?
             .unwrap_or(((reference / 10_000_000) % 100_000) as u32),
         batch: r
             .opt("batch", "batch")?
             .unwrap_or((reference / 1_000_000_000_000) as u8),
-        tariff: r.req("tariff")?.to_string(),
+        tariff: r.req("tariff")?.into(),
         sanctioned_load_kw: load,
         phase: r.opt("phase", "phase")?.unwrap_or(1),
         meter_no: r.raw("meter_no")?.unwrap_or("").to_string(),
@@ -734,12 +734,12 @@ fn parse_consumer(r: &Rec) -> Result<Consumer, CopyRowError> {
             .unwrap_or(1),
         connection_date: r.opt_date("connection_date")?.unwrap_or(NaiveDate::MIN),
         status,
-        owner_type: r.raw("owner_type")?.unwrap_or("private").to_string(),
-        province: r.req("province")?.to_string(),
+        owner_type: r.raw("owner_type")?.unwrap_or("private").into(),
+        province: r.req("province")?.into(),
         tou: r.boolean("tou")?,
         atl: r.boolean("atl")?,
         employee_grade: r.opt("employee_grade", "BPS grade")?,
-        employee_status: r.raw("employee_status")?.map(str::to_string),
+        employee_status: r.raw("employee_status")?.map(Into::into),
         opening_arrears_paisa: arrears,
         history,
     })
@@ -800,9 +800,9 @@ fn parse_payment(r: &Rec) -> Result<Payment, CopyRowError> {
     }
     Ok(Payment {
         reference,
-        transaction_id: r.req("transaction_id")?.to_string(),
+        transaction_id: r.req("transaction_id")?.into(),
         amount_paisa: amount,
         value_date: r.date("value_date")?,
-        bank: r.req("bank")?.to_string(),
+        bank: r.req("bank")?.into(),
     })
 }

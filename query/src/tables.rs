@@ -15,13 +15,14 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use billing::YearMonth;
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Int32Builder, Int64Builder,
-    RecordBatch, StringBuilder,
+    ArrayRef, BooleanArray, Date32Array, Decimal128Array, Int32Array, Int64Array, RecordBatch,
+    RecordBatchOptions, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
@@ -29,12 +30,12 @@ use datafusion::catalog::TableProvider;
 use datafusion::common::ScalarValue;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::TableType;
-use datafusion::error::Result as DfResult;
+use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use parking_lot::Mutex;
 use rust_decimal::Decimal;
-use storage::{Consumer, CycleBills, Payment, Reading, State, Store};
+use storage::{BillRow, Consumer, CycleBills, LineRow, Payment, Reading, State, Store};
 
 /// Which store table a provider serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -201,287 +202,236 @@ fn ref_str(r: u64) -> String {
     format!("{r:014}")
 }
 
-fn dec_builder(cap: usize, p: u8, s: i8) -> Decimal128Builder {
-    Decimal128Builder::with_capacity(cap).with_data_type(DataType::Decimal128(p, s))
-}
+// ---- one Arrow column from rows: each table maps a column index to one of these ----
 
-fn finish(schema: SchemaRef, cols: Vec<ArrayRef>) -> DfResult<RecordBatch> {
-    Ok(RecordBatch::try_new(schema, cols)?)
-}
-
-pub fn consumers_batch(rows: &[&Consumer]) -> DfResult<RecordBatch> {
-    let n = rows.len();
-    let mut reference = StringBuilder::with_capacity(n, n * 14);
-    let mut customer_id = StringBuilder::with_capacity(n, n * 10);
-    let mut name = StringBuilder::with_capacity(n, n * 16);
-    let mut address = StringBuilder::with_capacity(n, n * 40);
-    let mut disco = StringBuilder::with_capacity(n, n * 5);
-    let mut circle = StringBuilder::with_capacity(n, n * 8);
-    let mut division = StringBuilder::with_capacity(n, n * 8);
-    let mut subdivision = StringBuilder::with_capacity(n, n * 5);
-    let mut batch = Int32Builder::with_capacity(n);
-    let mut tariff = StringBuilder::with_capacity(n, n * 4);
-    let mut load = dec_builder(n, 10, 2);
-    let mut phase = Int32Builder::with_capacity(n);
-    let mut meter = StringBuilder::with_capacity(n, n * 10);
-    let mut mf = Int32Builder::with_capacity(n);
-    let mut conn = Date32Builder::with_capacity(n);
-    let mut status = StringBuilder::with_capacity(n, n * 6);
-    let mut owner = StringBuilder::with_capacity(n, n * 7);
-    let mut province = StringBuilder::with_capacity(n, n * 6);
-    let mut tou = BooleanBuilder::with_capacity(n);
-    let mut atl = BooleanBuilder::with_capacity(n);
-    let mut grade = Int32Builder::with_capacity(n);
-    let mut estatus = StringBuilder::with_capacity(n, n);
-    let mut arrears = dec_builder(n, 18, 2);
-    for c in rows {
-        reference.append_value(ref_str(c.reference));
-        customer_id.append_value(format!("{:010}", c.customer_id));
-        name.append_value(&c.name);
-        address.append_value(&c.address);
-        disco.append_value(&c.disco);
-        circle.append_value(&c.circle);
-        division.append_value(&c.division);
-        subdivision.append_value(format!("{:05}", c.subdivision));
-        batch.append_value(i32::from(c.batch));
-        tariff.append_value(&c.tariff);
-        load.append_value(scaled(c.sanctioned_load_kw, 2));
-        phase.append_value(i32::from(c.phase));
-        meter.append_value(&c.meter_no);
-        mf.append_value(c.multiplying_factor as i32);
-        conn.append_value(days(c.connection_date));
-        status.append_value(c.status.as_str());
-        owner.append_value(&c.owner_type);
-        province.append_value(&c.province);
-        tou.append_value(c.tou);
-        atl.append_value(c.atl);
-        grade.append_option(c.employee_grade.map(i32::from));
-        estatus.append_option(c.employee_status.as_deref());
-        arrears.append_value(i128::from(c.opening_arrears_paisa));
-    }
-    finish(
-        TableKind::Consumers.schema(),
-        vec![
-            Arc::new(reference.finish()),
-            Arc::new(customer_id.finish()),
-            Arc::new(name.finish()),
-            Arc::new(address.finish()),
-            Arc::new(disco.finish()),
-            Arc::new(circle.finish()),
-            Arc::new(division.finish()),
-            Arc::new(subdivision.finish()),
-            Arc::new(batch.finish()),
-            Arc::new(tariff.finish()),
-            Arc::new(load.finish()),
-            Arc::new(phase.finish()),
-            Arc::new(meter.finish()),
-            Arc::new(mf.finish()),
-            Arc::new(conn.finish()),
-            Arc::new(status.finish()),
-            Arc::new(owner.finish()),
-            Arc::new(province.finish()),
-            Arc::new(tou.finish()),
-            Arc::new(atl.finish()),
-            Arc::new(grade.finish()),
-            Arc::new(estatus.finish()),
-            Arc::new(arrears.finish()),
-        ],
-    )
-}
-
-pub fn readings_batch(rows: &[&Reading]) -> DfResult<RecordBatch> {
-    let n = rows.len();
-    let mut reference = StringBuilder::with_capacity(n, n * 14);
-    let mut cycle = StringBuilder::with_capacity(n, n * 7);
-    let mut rd = Date32Builder::with_capacity(n);
-    let mut prd = Date32Builder::with_capacity(n);
-    let mut op = Int64Builder::with_capacity(n);
-    let mut opr = Int64Builder::with_capacity(n);
-    let mut pp = Int64Builder::with_capacity(n);
-    let mut ppr = Int64Builder::with_capacity(n);
-    let mut units = Int64Builder::with_capacity(n);
-    let mut ou = Int64Builder::with_capacity(n);
-    let mut pu = Int64Builder::with_capacity(n);
-    let mut mdi = dec_builder(n, 10, 2);
-    let mut pf = dec_builder(n, 4, 2);
-    let mut code = StringBuilder::with_capacity(n, n * 2);
+fn col_str<R>(rows: &[R], f: impl Fn(&R) -> &str) -> ArrayRef {
+    let bytes = rows.iter().map(|r| f(r).len()).sum();
+    let mut b = StringBuilder::with_capacity(rows.len(), bytes);
     for r in rows {
-        reference.append_value(ref_str(r.reference));
-        cycle.append_value(r.cycle.to_string());
-        rd.append_value(days(r.reading_date));
-        prd.append_value(days(r.previous_reading_date));
-        op.append_value(r.offpeak_previous as i64);
-        opr.append_value(r.offpeak_present as i64);
-        pp.append_option(r.peak_previous.map(|v| v as i64));
-        ppr.append_option(r.peak_present.map(|v| v as i64));
-        units.append_value((r.offpeak_units + r.peak_units) as i64);
-        ou.append_value(r.offpeak_units as i64);
-        pu.append_value(r.peak_units as i64);
-        mdi.append_option(r.mdi_kw.map(|d| scaled(d, 2)));
-        pf.append_option(r.power_factor.map(|d| scaled(d, 2)));
-        code.append_value(&r.reading_code);
+        b.append_value(f(r));
     }
-    finish(
-        TableKind::Readings.schema(),
-        vec![
-            Arc::new(reference.finish()),
-            Arc::new(cycle.finish()),
-            Arc::new(rd.finish()),
-            Arc::new(prd.finish()),
-            Arc::new(op.finish()),
-            Arc::new(opr.finish()),
-            Arc::new(pp.finish()),
-            Arc::new(ppr.finish()),
-            Arc::new(units.finish()),
-            Arc::new(ou.finish()),
-            Arc::new(pu.finish()),
-            Arc::new(mdi.finish()),
-            Arc::new(pf.finish()),
-            Arc::new(code.finish()),
-        ],
-    )
+    Arc::new(b.finish())
 }
 
-pub fn payments_batch(rows: &[&Payment]) -> DfResult<RecordBatch> {
-    let n = rows.len();
-    let mut reference = StringBuilder::with_capacity(n, n * 14);
-    let mut txn = StringBuilder::with_capacity(n, n * 16);
-    let mut amount = dec_builder(n, 18, 2);
-    let mut vd = Date32Builder::with_capacity(n);
-    let mut bank = StringBuilder::with_capacity(n, n * 4);
-    for p in rows {
-        reference.append_value(ref_str(p.reference));
-        txn.append_value(&p.transaction_id);
-        amount.append_value(i128::from(p.amount_paisa));
-        vd.append_value(days(p.value_date));
-        bank.append_value(&p.bank);
+fn col_opt_str<R>(rows: &[R], f: impl Fn(&R) -> Option<&str>) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 8);
+    for r in rows {
+        b.append_option(f(r));
     }
-    finish(
-        TableKind::Payments.schema(),
-        vec![
-            Arc::new(reference.finish()),
-            Arc::new(txn.finish()),
-            Arc::new(amount.finish()),
-            Arc::new(vd.finish()),
-            Arc::new(bank.finish()),
-        ],
-    )
+    Arc::new(b.finish())
 }
 
-pub fn bills_batch(cb: &CycleBills, idx: &mut dyn Iterator<Item = usize>) -> DfResult<RecordBatch> {
-    let (lo, _) = idx.size_hint();
-    let n = lo;
-    let mut reference = StringBuilder::with_capacity(n, n * 14);
-    let mut cycle = StringBuilder::with_capacity(n, n * 7);
-    let mut disco = StringBuilder::with_capacity(n, n * 5);
-    let mut tariff = StringBuilder::with_capacity(n, n * 4);
-    let mut category = StringBuilder::with_capacity(n, n * 10);
-    let mut band = StringBuilder::with_capacity(n, n * 10);
-    let mut units = Int64Builder::with_capacity(n);
-    let mut bd = dec_builder(n, 12, 2);
-    let mut money: Vec<Decimal128Builder> = (0..7).map(|_| dec_builder(n, 18, 2)).collect();
-    let mut carried = Int64Builder::with_capacity(n);
-    let mut free = Int64Builder::with_capacity(n);
-    let mut issue = Date32Builder::with_capacity(n);
-    let mut due = Date32Builder::with_capacity(n);
-    let mut versions = StringBuilder::with_capacity(n, n * 40);
-    let cyc = cb.cycle.to_string();
-    for i in idx {
-        let Some(b) = cb.bills.get(i) else { continue };
-        reference.append_value(ref_str(b.reference));
-        cycle.append_value(&cyc);
-        disco.append_value(&cb.disco);
-        tariff.append_value(&*b.tariff);
-        category.append_value(&*b.category);
-        band.append_value(&*b.band);
-        units.append_value(b.units_kwh as i64);
-        bd.append_value(scaled(b.billing_demand_kw, 2));
-        for (m, v) in money.iter_mut().zip([
-            b.current_bill_paisa,
-            b.total_fpa_paisa,
-            b.arrears_paisa,
-            b.payable_within_due_paisa,
-            b.lps_paisa,
-            b.payable_after_due_paisa,
-            b.subsidy_paisa,
-        ]) {
-            m.append_value(i128::from(v));
-        }
-        carried.append_value(b.units_carried_forward_kwh as i64);
-        free.append_value(b.employee_free_units_kwh as i64);
-        issue.append_value(days(b.issue_date));
-        due.append_value(days(b.due_date));
-        versions.append_value(&*b.versions);
+/// Text made per row (zero-padded codes): written into one buffer, no allocation per row.
+fn col_fmt<R>(rows: &[R], width: usize, f: impl Fn(&R, &mut String)) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * width);
+    let mut s = String::with_capacity(width);
+    for r in rows {
+        s.clear();
+        f(r, &mut s);
+        b.append_value(&s);
     }
-    let mut cols: Vec<ArrayRef> = vec![
-        Arc::new(reference.finish()),
-        Arc::new(cycle.finish()),
-        Arc::new(disco.finish()),
-        Arc::new(tariff.finish()),
-        Arc::new(category.finish()),
-        Arc::new(band.finish()),
-        Arc::new(units.finish()),
-        Arc::new(bd.finish()),
-    ];
-    for mut m in money {
-        cols.push(Arc::new(m.finish()));
-    }
-    cols.push(Arc::new(carried.finish()));
-    cols.push(Arc::new(free.finish()));
-    cols.push(Arc::new(issue.finish()));
-    cols.push(Arc::new(due.finish()));
-    cols.push(Arc::new(versions.finish()));
-    finish(TableKind::Bills.schema(), cols)
+    Arc::new(b.finish())
 }
 
-/// Lines of the given bills (by bill index), in bill then line order.
-pub fn lines_batch(
-    cb: &CycleBills,
-    bills: &mut dyn Iterator<Item = usize>,
-) -> DfResult<RecordBatch> {
-    let (lo, _) = bills.size_hint();
-    let n = lo * 8;
-    let mut reference = StringBuilder::with_capacity(n, n * 14);
-    let mut cycle = StringBuilder::with_capacity(n, n * 7);
-    let mut seq = Int32Builder::with_capacity(n);
-    let mut line = StringBuilder::with_capacity(n, n * 6);
-    let mut qty = dec_builder(n, 18, 4);
-    let mut rate = dec_builder(n, 18, 4);
-    let mut amount = dec_builder(n, 18, 2);
-    let mut rule = StringBuilder::with_capacity(n, n * 20);
-    let mut source = StringBuilder::with_capacity(n, n * 20);
-    let cyc = cb.cycle.to_string();
+fn col_ref<R>(rows: &[R], f: impl Fn(&R) -> u64) -> ArrayRef {
+    col_fmt(rows, 14, |r, s| {
+        let _ = write!(s, "{:014}", f(r));
+    })
+}
+
+fn col_i64<R>(rows: &[R], f: impl Fn(&R) -> i64) -> ArrayRef {
+    Arc::new(Int64Array::from_iter_values(rows.iter().map(f)))
+}
+
+fn col_opt_i64<R>(rows: &[R], f: impl Fn(&R) -> Option<i64>) -> ArrayRef {
+    Arc::new(rows.iter().map(f).collect::<Int64Array>())
+}
+
+fn col_i32<R>(rows: &[R], f: impl Fn(&R) -> i32) -> ArrayRef {
+    Arc::new(Int32Array::from_iter_values(rows.iter().map(f)))
+}
+
+fn col_opt_i32<R>(rows: &[R], f: impl Fn(&R) -> Option<i32>) -> ArrayRef {
+    Arc::new(rows.iter().map(f).collect::<Int32Array>())
+}
+
+fn col_date<R>(rows: &[R], f: impl Fn(&R) -> chrono::NaiveDate) -> ArrayRef {
+    Arc::new(Date32Array::from_iter_values(
+        rows.iter().map(|r| days(f(r))),
+    ))
+}
+
+fn col_opt_date<R>(rows: &[R], f: impl Fn(&R) -> Option<chrono::NaiveDate>) -> ArrayRef {
+    Arc::new(rows.iter().map(|r| f(r).map(days)).collect::<Date32Array>())
+}
+
+fn col_bool<R>(rows: &[R], f: impl Fn(&R) -> bool) -> ArrayRef {
+    Arc::new(rows.iter().map(|r| Some(f(r))).collect::<BooleanArray>())
+}
+
+/// NUMERIC(p, s) from an integer already at scale `s` (paisa for money).
+fn col_dec<R>(rows: &[R], p: u8, s: i8, f: impl Fn(&R) -> i128) -> DfResult<ArrayRef> {
+    let a = rows.iter().map(f).collect::<Decimal128Array>();
+    Ok(Arc::new(a.with_precision_and_scale(p, s)?))
+}
+
+fn col_opt_dec<R>(rows: &[R], p: u8, s: i8, f: impl Fn(&R) -> Option<i128>) -> DfResult<ArrayRef> {
+    let a = rows.iter().map(f).collect::<Decimal128Array>();
+    Ok(Arc::new(a.with_precision_and_scale(p, s)?))
+}
+
+fn no_column(kind: TableKind, col: usize) -> DataFusionError {
+    DataFusionError::Internal(format!("{} has no column {col}", kind.name()))
+}
+
+fn consumer_col(rows: &[&Consumer], col: usize) -> DfResult<ArrayRef> {
+    Ok(match col {
+        0 => col_ref(rows, |c| c.reference),
+        1 => col_fmt(rows, 10, |c, s| {
+            let _ = write!(s, "{:010}", c.customer_id);
+        }),
+        2 => col_str(rows, |c| &c.name),
+        3 => col_str(rows, |c| &c.address),
+        4 => col_str(rows, |c| &c.disco),
+        5 => col_str(rows, |c| &c.circle),
+        6 => col_str(rows, |c| &c.division),
+        7 => col_fmt(rows, 5, |c, s| {
+            let _ = write!(s, "{:05}", c.subdivision);
+        }),
+        8 => col_i32(rows, |c| i32::from(c.batch)),
+        9 => col_str(rows, |c| &c.tariff),
+        10 => col_dec(rows, 10, 2, |c| scaled(c.sanctioned_load_kw, 2))?,
+        11 => col_i32(rows, |c| i32::from(c.phase)),
+        12 => col_str(rows, |c| &c.meter_no),
+        13 => col_i32(rows, |c| c.multiplying_factor as i32),
+        14 => col_date(rows, |c| c.connection_date),
+        15 => col_str(rows, |c| c.status.as_str()),
+        16 => col_str(rows, |c| &c.owner_type),
+        17 => col_str(rows, |c| &c.province),
+        18 => col_bool(rows, |c| c.tou),
+        19 => col_bool(rows, |c| c.atl),
+        20 => col_opt_i32(rows, |c| c.employee_grade.map(i32::from)),
+        21 => col_opt_str(rows, |c| c.employee_status.as_deref()),
+        22 => col_dec(rows, 18, 2, |c| i128::from(c.opening_arrears_paisa))?,
+        _ => return Err(no_column(TableKind::Consumers, col)),
+    })
+}
+
+fn reading_col(rows: &[&Reading], col: usize) -> DfResult<ArrayRef> {
+    Ok(match col {
+        0 => col_ref(rows, |r| r.reference),
+        1 => col_fmt(rows, 7, |r, s| {
+            let _ = write!(s, "{}", r.cycle);
+        }),
+        2 => col_date(rows, |r| r.reading_date),
+        3 => col_date(rows, |r| r.previous_reading_date),
+        4 => col_i64(rows, |r| r.offpeak_previous as i64),
+        5 => col_i64(rows, |r| r.offpeak_present as i64),
+        6 => col_opt_i64(rows, |r| r.peak_previous.map(|v| v as i64)),
+        7 => col_opt_i64(rows, |r| r.peak_present.map(|v| v as i64)),
+        8 => col_i64(rows, |r| (r.offpeak_units + r.peak_units) as i64),
+        9 => col_i64(rows, |r| r.offpeak_units as i64),
+        10 => col_i64(rows, |r| r.peak_units as i64),
+        11 => col_opt_dec(rows, 10, 2, |r| r.mdi_kw.map(|d| scaled(d, 2)))?,
+        12 => col_opt_dec(rows, 4, 2, |r| r.power_factor.map(|d| scaled(d, 2)))?,
+        13 => col_str(rows, |r| &r.reading_code),
+        _ => return Err(no_column(TableKind::Readings, col)),
+    })
+}
+
+fn payment_col(rows: &[&Payment], col: usize) -> DfResult<ArrayRef> {
+    Ok(match col {
+        0 => col_ref(rows, |p| p.reference),
+        1 => col_str(rows, |p| &p.transaction_id),
+        2 => col_dec(rows, 18, 2, |p| i128::from(p.amount_paisa))?,
+        3 => col_date(rows, |p| p.value_date),
+        4 => col_str(rows, |p| &p.bank),
+        _ => return Err(no_column(TableKind::Payments, col)),
+    })
+}
+
+fn bill_col(cb: &CycleBills, rows: &[&BillRow], col: usize) -> DfResult<ArrayRef> {
+    let cycle = cb.cycle.to_string();
+    let d = &cb.dicts;
+    let money = |f: fn(&BillRow) -> i64| col_dec(rows, 18, 2, |b| i128::from(f(b)));
+    Ok(match col {
+        0 => col_ref(rows, |b| b.reference),
+        1 => col_str(rows, |_| &cycle),
+        2 => col_str(rows, |_| &cb.disco),
+        3 => col_str(rows, |b| d.text(b.tariff)),
+        4 => col_str(rows, |b| d.text(b.category)),
+        5 => col_str(rows, |b| d.text(b.band)),
+        6 => col_i64(rows, |b| b.units_kwh as i64),
+        7 => col_dec(rows, 12, 2, |b| scaled(b.billing_demand_kw, 2))?,
+        8 => money(|b| b.current_bill_paisa)?,
+        9 => money(|b| b.total_fpa_paisa)?,
+        10 => money(|b| b.arrears_paisa)?,
+        11 => money(|b| b.payable_within_due_paisa)?,
+        12 => money(|b| b.lps_paisa)?,
+        13 => money(|b| b.payable_after_due_paisa)?,
+        14 => money(|b| b.subsidy_paisa)?,
+        15 => col_i64(rows, |b| b.units_carried_forward_kwh as i64),
+        16 => col_i64(rows, |b| b.employee_free_units_kwh as i64),
+        17 => col_date(rows, |b| b.issue_date),
+        18 => col_date(rows, |b| b.due_date),
+        19 => col_str(rows, |b| d.text(b.versions)),
+        _ => return Err(no_column(TableKind::Bills, col)),
+    })
+}
+
+fn line_col(cb: &CycleBills, rows: &[(&BillRow, &LineRow)], col: usize) -> DfResult<ArrayRef> {
+    let cycle = cb.cycle.to_string();
+    let d = &cb.dicts;
+    Ok(match col {
+        0 => col_ref(rows, |(b, _)| b.reference),
+        1 => col_str(rows, |_| &cycle),
+        2 => col_i32(rows, |(_, l)| i32::from(l.seq) + 1),
+        3 => col_str(rows, |(_, l)| d.name(l)),
+        4 => col_dec(rows, 18, 4, |(_, l)| i128::from(l.quantity_e4))?,
+        5 => col_dec(rows, 18, 4, |(_, l)| i128::from(l.rate_e4))?,
+        6 => col_dec(rows, 18, 2, |(_, l)| i128::from(l.amount_paisa))?,
+        7 => col_str(rows, |(_, l)| d.rule(l)),
+        8 => col_str(rows, |(_, l)| d.source(l)),
+        _ => return Err(no_column(TableKind::BillLines, col)),
+    })
+}
+
+/// The (bill, line) pairs of the given bills, in bill then line order.
+fn lines_of<'a>(
+    cb: &'a CycleBills,
+    bills: impl Iterator<Item = usize>,
+) -> Vec<(&'a BillRow, &'a LineRow)> {
+    let mut out = Vec::new();
     for bi in bills {
         let Some(b) = cb.bills.get(bi) else { continue };
-        let r = ref_str(b.reference);
         let lo = b.first_line as usize;
         let hi = lo + b.line_count as usize;
-        for l in cb.lines.get(lo..hi).unwrap_or(&[]) {
-            reference.append_value(&r);
-            cycle.append_value(&cyc);
-            seq.append_value(i32::from(l.seq) + 1);
-            line.append_value(l.line);
-            qty.append_value(scaled(l.quantity, 4));
-            rate.append_value(scaled(l.rate, 4));
-            amount.append_value(i128::from(l.amount_paisa));
-            rule.append_value(l.rule);
-            source.append_value(&*l.source);
-        }
+        out.extend(cb.lines.get(lo..hi).unwrap_or(&[]).iter().map(|l| (b, l)));
     }
-    finish(
-        TableKind::BillLines.schema(),
-        vec![
-            Arc::new(reference.finish()),
-            Arc::new(cycle.finish()),
-            Arc::new(seq.finish()),
-            Arc::new(line.finish()),
-            Arc::new(qty.finish()),
-            Arc::new(rate.finish()),
-            Arc::new(amount.finish()),
-            Arc::new(rule.finish()),
-            Arc::new(source.finish()),
-        ],
-    )
+    out
+}
+
+/// Builds the projected columns of `rows` into one batch of `schema` (already projected).
+fn project<R>(
+    schema: &SchemaRef,
+    proj: &[usize],
+    rows: &[R],
+    col: impl Fn(&[R], usize) -> DfResult<ArrayRef>,
+) -> DfResult<RecordBatch> {
+    let cols = proj
+        .iter()
+        .map(|&c| col(rows, c))
+        .collect::<DfResult<Vec<_>>>()?;
+    batch_of(schema, cols, rows.len())
+}
+
+fn batch_of(schema: &SchemaRef, cols: Vec<ArrayRef>, rows: usize) -> DfResult<RecordBatch> {
+    let opts = RecordBatchOptions::new().with_row_count(Some(rows));
+    Ok(RecordBatch::try_new_with_options(
+        schema.clone(),
+        cols,
+        &opts,
+    )?)
 }
 
 /// Consumers a cycle run could not bill, with the reason (e.g. no notified rate).
@@ -506,7 +456,7 @@ pub fn refusals_batch(st: &State, p_ref: Option<Option<u64>>) -> DfResult<Record
             reason.append_value(&r.reason);
         }
     }
-    finish(
+    Ok(RecordBatch::try_new(
         TableKind::BillRefusals.schema(),
         vec![
             Arc::new(disco.finish()),
@@ -515,67 +465,31 @@ pub fn refusals_batch(st: &State, p_ref: Option<Option<u64>>) -> DfResult<Record
             Arc::new(tariff.finish()),
             Arc::new(reason.finish()),
         ],
-    )
+    )?)
 }
 
 pub fn tariffs_batch(st: &State) -> DfResult<RecordBatch> {
     let rows = st.book.rows();
-    let n = rows.len();
-    let mut sid = StringBuilder::with_capacity(n, n * 16);
-    let mut sro = StringBuilder::with_capacity(n, n * 16);
-    let mut from = Date32Builder::with_capacity(n);
-    let mut to = Date32Builder::with_capacity(n);
-    let mut tariff = StringBuilder::with_capacity(n, n * 4);
-    let mut cat = StringBuilder::with_capacity(n, n * 10);
-    let mut band = StringBuilder::with_capacity(n, n * 10);
-    let mut sf = Int64Builder::with_capacity(n);
-    let mut stt = Int64Builder::with_capacity(n);
-    let mut rate = dec_builder(n, 12, 4);
-    let mut peak = dec_builder(n, 12, 4);
-    let mut off = dec_builder(n, 12, 4);
-    let mut fixed = dec_builder(n, 12, 2);
-    let mut basis = StringBuilder::with_capacity(n, n * 16);
-    let mut confirmed = BooleanBuilder::with_capacity(n);
-    let mut missing = BooleanBuilder::with_capacity(n);
-    for r in &rows {
-        sid.append_value(&r.schedule_id);
-        sro.append_value(&r.sro);
-        from.append_value(days(r.effective_from));
-        to.append_option(r.effective_to.map(days));
-        tariff.append_value(&r.tariff);
-        cat.append_value(&r.category);
-        band.append_value(&r.band);
-        sf.append_option(r.slab_from_kwh);
-        stt.append_option(r.slab_to_kwh);
-        rate.append_option(r.rate_rs_per_kwh.map(|d| scaled(d, 4)));
-        peak.append_option(r.peak_rs_per_kwh.map(|d| scaled(d, 4)));
-        off.append_option(r.offpeak_rs_per_kwh.map(|d| scaled(d, 4)));
-        fixed.append_option(r.fixed_rs.map(|d| scaled(d, 2)));
-        basis.append_value(&r.fixed_basis);
-        confirmed.append_value(r.confirmed);
-        missing.append_value(r.missing);
-    }
-    finish(
-        TableKind::Tariffs.schema(),
-        vec![
-            Arc::new(sid.finish()),
-            Arc::new(sro.finish()),
-            Arc::new(from.finish()),
-            Arc::new(to.finish()),
-            Arc::new(tariff.finish()),
-            Arc::new(cat.finish()),
-            Arc::new(band.finish()),
-            Arc::new(sf.finish()),
-            Arc::new(stt.finish()),
-            Arc::new(rate.finish()),
-            Arc::new(peak.finish()),
-            Arc::new(off.finish()),
-            Arc::new(fixed.finish()),
-            Arc::new(basis.finish()),
-            Arc::new(confirmed.finish()),
-            Arc::new(missing.finish()),
-        ],
-    )
+    let r = &rows[..];
+    let cols: Vec<ArrayRef> = vec![
+        col_str(r, |t| &t.schedule_id),
+        col_str(r, |t| &t.sro),
+        col_date(r, |t| t.effective_from),
+        col_opt_date(r, |t| t.effective_to),
+        col_str(r, |t| &t.tariff),
+        col_str(r, |t| &t.category),
+        col_str(r, |t| &t.band),
+        col_opt_i64(r, |t| t.slab_from_kwh),
+        col_opt_i64(r, |t| t.slab_to_kwh),
+        col_opt_dec(r, 12, 4, |t| t.rate_rs_per_kwh.map(|d| scaled(d, 4)))?,
+        col_opt_dec(r, 12, 4, |t| t.peak_rs_per_kwh.map(|d| scaled(d, 4)))?,
+        col_opt_dec(r, 12, 4, |t| t.offpeak_rs_per_kwh.map(|d| scaled(d, 4)))?,
+        col_opt_dec(r, 12, 2, |t| t.fixed_rs.map(|d| scaled(d, 2)))?,
+        col_str(r, |t| &t.fixed_basis),
+        col_bool(r, |t| t.confirmed),
+        col_bool(r, |t| t.missing),
+    ];
+    Ok(RecordBatch::try_new(TableKind::Tariffs.schema(), cols)?)
 }
 
 /// Filters this provider evaluates itself.
@@ -611,15 +525,21 @@ fn parse_ref(s: &str) -> Option<u64> {
         .map(|r| r.as_u64())
 }
 
-/// Cache of converted sealed chunks, keyed by the chunk's address; each entry keeps its
-/// chunk alive so an address is never reused while cached.
-type BatchCache = Mutex<HashMap<(usize, usize), (Arc<dyn Any + Send + Sync>, RecordBatch)>>;
+/// Converted columns of one sealed chunk (or one 64 Ki-bill slice of a cycle), filled in
+/// lazily: a query converts only the columns it reads, and later queries share them. `keep`
+/// holds the chunk alive so its address is never reused while cached.
+struct CachedChunk {
+    keep: Arc<dyn Any + Send + Sync>,
+    cols: Vec<Option<ArrayRef>>,
+}
+
+type ColumnCache = Mutex<HashMap<(usize, usize), CachedChunk>>;
 
 pub struct StoreTable {
     kind: TableKind,
     store: Arc<Store>,
     schema: SchemaRef,
-    cache: BatchCache,
+    cache: ColumnCache,
 }
 
 impl fmt::Debug for StoreTable {
@@ -656,34 +576,81 @@ impl StoreTable {
         matches!(self.kind, TableKind::Bills | TableKind::BillLines)
     }
 
-    fn cached<T: Send + Sync + 'static>(
+    /// The projected columns of one sealed chunk, converting (and caching) the missing ones.
+    /// `rows` lists the chunk's rows; it runs only when some column is missing.
+    fn cached<T: Send + Sync + 'static, R>(
         &self,
         owner: &Arc<T>,
         part: usize,
-        build: impl FnOnce() -> DfResult<RecordBatch>,
+        out: &Projected,
+        rows: impl Fn() -> Vec<R>,
+        col: impl Fn(&[R], usize) -> DfResult<ArrayRef>,
     ) -> DfResult<RecordBatch> {
         let key = (Arc::as_ptr(owner) as *const () as usize, part);
-        if let Some((_, b)) = self.cache.lock().get(&key) {
-            return Ok(b.clone());
+        let width = self.schema.fields().len();
+        let missing: Vec<usize> = {
+            let cache = self.cache.lock();
+            let have = cache.get(&key);
+            out.cols
+                .iter()
+                .copied()
+                .filter(|&c| have.and_then(|h| h.cols.get(c)).is_none_or(Option::is_none))
+                .collect()
+        };
+        let mut n_rows = None;
+        if !missing.is_empty() {
+            let rows = rows();
+            n_rows = Some(rows.len());
+            let built = missing
+                .iter()
+                .map(|&c| col(&rows, c).map(|a| (c, a)))
+                .collect::<DfResult<Vec<_>>>()?;
+            let mut cache = self.cache.lock();
+            let entry = cache.entry(key).or_insert_with(|| CachedChunk {
+                keep: owner.clone(),
+                cols: vec![None; width],
+            });
+            for (c, a) in built {
+                if let Some(slot) = entry.cols.get_mut(c) {
+                    *slot = Some(a);
+                }
+            }
         }
-        let b = build()?;
-        let keep: Arc<dyn Any + Send + Sync> = owner.clone();
-        self.cache.lock().insert(key, (keep, b.clone()));
-        Ok(b)
+        let cache = self.cache.lock();
+        let cols = out
+            .cols
+            .iter()
+            .map(|&c| {
+                cache
+                    .get(&key)
+                    .and_then(|h| h.cols.get(c).cloned().flatten())
+                    .ok_or_else(|| no_column(self.kind, c))
+            })
+            .collect::<DfResult<Vec<_>>>()?;
+        let n = match (cols.first(), n_rows) {
+            (Some(a), _) => a.len(),
+            (None, Some(n)) => n,
+            (None, None) => rows().len(),
+        };
+        batch_of(&out.schema, cols, n)
     }
 
     /// Drops cache entries whose chunk the store no longer holds (e.g. a re-billed cycle).
     fn evict_unused(&self) {
         self.cache
             .lock()
-            .retain(|_, (keep, _)| Arc::strong_count(keep) > 1);
+            .retain(|_, e| Arc::strong_count(&e.keep) > 1);
     }
 
-    fn batches(&self, st: &State, p: &Pushed) -> DfResult<Vec<RecordBatch>> {
-        let mut out = Vec::new();
+    fn batches(&self, st: &State, p: &Pushed, out: &Projected) -> DfResult<Vec<RecordBatch>> {
+        let mut v = Vec::new();
+        let whole = |b: RecordBatch| -> DfResult<RecordBatch> {
+            let b = b.project(&out.cols)?;
+            batch_of(&out.schema, b.columns().to_vec(), b.num_rows())
+        };
         match self.kind {
-            TableKind::Tariffs => out.push(tariffs_batch(st)?),
-            TableKind::BillRefusals => out.push(refusals_batch(st, p.reference)?),
+            TableKind::Tariffs => v.push(whole(tariffs_batch(st)?)?),
+            TableKind::BillRefusals => v.push(whole(refusals_batch(st, p.reference)?)?),
             TableKind::Consumers => {
                 if let Some(r) = p.reference {
                     let rows: Vec<&Consumer> = r
@@ -691,15 +658,14 @@ impl StoreTable {
                         .map(|(_, c)| c)
                         .into_iter()
                         .collect();
-                    out.push(consumers_batch(&rows)?);
+                    v.push(project(&out.schema, &out.cols, &rows, consumer_col)?);
                 } else {
                     let (sealed, tail) = st.consumers.chunks();
                     for c in sealed {
-                        out.push(
-                            self.cached(c, 0, || consumers_batch(&c.iter().collect::<Vec<_>>()))?,
-                        );
+                        v.push(self.cached(c, 0, out, || c.iter().collect(), consumer_col)?);
                     }
-                    out.push(consumers_batch(&tail.iter().collect::<Vec<_>>())?);
+                    let rows: Vec<&Consumer> = tail.iter().collect();
+                    v.push(project(&out.schema, &out.cols, &rows, consumer_col)?);
                 }
             }
             TableKind::Readings => {
@@ -709,15 +675,14 @@ impl StoreTable {
                         .iter()
                         .filter_map(|&i| st.readings.get(i as usize))
                         .collect();
-                    out.push(readings_batch(&rows)?);
+                    v.push(project(&out.schema, &out.cols, &rows, reading_col)?);
                 } else {
                     let (sealed, tail) = st.readings.chunks();
                     for c in sealed {
-                        out.push(
-                            self.cached(c, 0, || readings_batch(&c.iter().collect::<Vec<_>>()))?,
-                        );
+                        v.push(self.cached(c, 0, out, || c.iter().collect(), reading_col)?);
                     }
-                    out.push(readings_batch(&tail.iter().collect::<Vec<_>>())?);
+                    let rows: Vec<&Reading> = tail.iter().collect();
+                    v.push(project(&out.schema, &out.cols, &rows, reading_col)?);
                 }
             }
             TableKind::Payments => {
@@ -730,15 +695,14 @@ impl StoreTable {
                         .iter()
                         .filter_map(|&i| st.payments.get(i as usize))
                         .collect();
-                    out.push(payments_batch(&rows)?);
+                    v.push(project(&out.schema, &out.cols, &rows, payment_col)?);
                 } else {
                     let (sealed, tail) = st.payments.chunks();
                     for c in sealed {
-                        out.push(
-                            self.cached(c, 0, || payments_batch(&c.iter().collect::<Vec<_>>()))?,
-                        );
+                        v.push(self.cached(c, 0, out, || c.iter().collect(), payment_col)?);
                     }
-                    out.push(payments_batch(&tail.iter().collect::<Vec<_>>())?);
+                    let rows: Vec<&Payment> = tail.iter().collect();
+                    v.push(project(&out.schema, &out.cols, &rows, payment_col)?);
                 }
             }
             TableKind::Bills | TableKind::BillLines => {
@@ -748,32 +712,57 @@ impl StoreTable {
                             continue;
                         }
                     }
-                    let build = |it: &mut dyn Iterator<Item = usize>| {
-                        if self.kind == TableKind::Bills {
-                            bills_batch(cb, it)
-                        } else {
-                            lines_batch(cb, it)
-                        }
+                    let bills = self.kind == TableKind::Bills;
+                    let bill_rows = |it: std::ops::Range<usize>| -> Vec<&BillRow> {
+                        cb.bills.get(it).unwrap_or(&[]).iter().collect()
                     };
+                    let bcol = |rows: &[&BillRow], c| bill_col(cb, rows, c);
+                    let lcol = |rows: &[(&BillRow, &LineRow)], c| line_col(cb, rows, c);
                     if let Some(r) = p.reference {
                         let hit = r.and_then(|r| cb.by_reference.get(&r)).map(|&i| i as usize);
-                        out.push(build(&mut hit.into_iter())?);
+                        v.push(match hit {
+                            Some(i) if bills => {
+                                project(&out.schema, &out.cols, &bill_rows(i..i + 1), bcol)?
+                            }
+                            Some(i) => {
+                                project(&out.schema, &out.cols, &lines_of(cb, i..i + 1), lcol)?
+                            }
+                            None => batch_of(&out.schema, empty_columns(&out.schema), 0)?,
+                        });
                     } else {
                         let n = cb.bills.len();
                         let step = storage::CHUNK_ROWS;
                         let mut lo = 0;
                         while lo < n {
                             let hi = (lo + step).min(n);
-                            out.push(self.cached(cb, lo / step, || build(&mut (lo..hi)))?);
+                            v.push(if bills {
+                                self.cached(cb, lo / step, out, || bill_rows(lo..hi), bcol)?
+                            } else {
+                                self.cached(cb, lo / step, out, || lines_of(cb, lo..hi), lcol)?
+                            });
                             lo = hi;
                         }
                     }
                 }
             }
         }
-        out.retain(|b| b.num_rows() > 0);
-        Ok(out)
+        v.retain(|b| b.num_rows() > 0);
+        Ok(v)
     }
+}
+
+/// The columns a scan asks for and their schema.
+struct Projected {
+    cols: Vec<usize>,
+    schema: SchemaRef,
+}
+
+fn empty_columns(schema: &SchemaRef) -> Vec<ArrayRef> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| datafusion::arrow::array::new_empty_array(f.data_type()))
+        .collect()
 }
 
 #[async_trait]
@@ -812,9 +801,17 @@ impl TableProvider for StoreTable {
         _limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let pushed = self.pushed(filters);
+        let cols: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.schema.fields().len()).collect(),
+        };
+        let out = Projected {
+            schema: Arc::new(self.schema.project(&cols)?),
+            cols,
+        };
         let batches = {
             let st = self.store.read();
-            self.batches(&st, &pushed)?
+            self.batches(&st, &pushed, &out)?
         };
         self.evict_unused();
         let parts = state.config().target_partitions().max(1);
@@ -824,11 +821,67 @@ impl TableProvider for StoreTable {
         for (i, b) in batches.into_iter().enumerate() {
             partitions[i % np].push(b);
         }
-        let exec = MemorySourceConfig::try_new_exec(
-            &partitions,
-            self.schema.clone(),
-            projection.cloned(),
-        )?;
+        let exec = MemorySourceConfig::try_new_exec(&partitions, out.schema.clone(), None)?;
         Ok(exec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty_cycle() -> CycleBills {
+        CycleBills {
+            disco: "MEPCO".into(),
+            cycle: YearMonth {
+                year: 2026,
+                month: 11,
+            },
+            issue_date: chrono::NaiveDate::MIN,
+            bills: Vec::new(),
+            lines: Vec::new(),
+            dicts: Default::default(),
+            refusals: Vec::new(),
+            by_reference: HashMap::new(),
+            summary: Default::default(),
+        }
+    }
+
+    /// Each column builder yields its schema field's type, and no table has a column the
+    /// builders do not know (or the other way round).
+    #[test]
+    fn every_column_builder_matches_the_schema() {
+        let cb = empty_cycle();
+        let build = |kind: TableKind, c: usize| -> DfResult<ArrayRef> {
+            match kind {
+                TableKind::Consumers => consumer_col(&[], c),
+                TableKind::Readings => reading_col(&[], c),
+                TableKind::Payments => payment_col(&[], c),
+                TableKind::Bills => bill_col(&cb, &[], c),
+                TableKind::BillLines => line_col(&cb, &[], c),
+                _ => Err(no_column(kind, c)),
+            }
+        };
+        for kind in [
+            TableKind::Consumers,
+            TableKind::Readings,
+            TableKind::Payments,
+            TableKind::Bills,
+            TableKind::BillLines,
+        ] {
+            let schema = kind.schema();
+            for (c, f) in schema.fields().iter().enumerate() {
+                let a = build(kind, c).unwrap();
+                assert_eq!(a.data_type(), f.data_type(), "{}.{}", kind.name(), f.name());
+            }
+            assert!(build(kind, schema.fields().len()).is_err());
+        }
+    }
+
+    #[test]
+    fn zero_column_projection_keeps_the_row_count() {
+        let schema = Arc::new(TableKind::Payments.schema().project(&[]).unwrap());
+        let b = batch_of(&schema, Vec::new(), 3).unwrap();
+        assert_eq!((b.num_rows(), b.num_columns()), (3, 0));
     }
 }

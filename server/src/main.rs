@@ -3,6 +3,7 @@
 //! - `bijli serve --data-dir DIR --listen ADDR`: recover the store and serve the Postgres wire.
 //! - `bijli demo`: generate a DISCO, load it over the wire, bill a cycle, print a summary, serve.
 //! - `bijli generate --consumers N --seed S --out DIR`: CSV files `COPY ... FROM STDIN` accepts.
+//! - `bijli recover --data-dir DIR`: recover a data directory, print counts, time, memory; exit.
 //! - `bijli bench --consumers N`: time generate, load, readings COPY and a whole cycle.
 //!
 //! Owns networking, limits, logging and the SQLSTATE mapping (`errors.rs`); no tariff rules.
@@ -77,6 +78,14 @@ enum Cmd {
         disco: String,
         #[arg(long, default_value = "2026-11")]
         cycle: String,
+    },
+    /// Recover the data directory (replay, re-bill cycles), print what it holds and the time
+    /// and memory that took, then exit. Checks a data directory without serving it.
+    Recover {
+        #[arg(long, default_value = "bijli-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "journal")]
+        backend: Backend,
     },
     /// Time generate, load, readings COPY and a billing cycle for N consumers.
     Bench {
@@ -153,12 +162,44 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Cmd::Recover { data_dir, backend } => {
+            let t = std::time::Instant::now();
+            let store = open_store(&data_dir, backend)?;
+            let elapsed = t.elapsed();
+            let st = store.read();
+            println!(
+                "recovered {} consumers, {} readings, {} payments, {} billed cycles in {:.3} s; resident {}, peak {}",
+                st.consumers.len(),
+                st.readings.len(),
+                st.payments.len(),
+                st.cycles.len(),
+                elapsed.as_secs_f64(),
+                proc_status("VmRSS"),
+                proc_status("VmHWM"),
+            );
+            drop(st);
+            store.shutdown();
+            Ok(())
+        }
         Cmd::Bench {
             consumers,
             seed,
             data_dir,
         } => rt.block_on(bench::run(consumers, seed, data_dir)),
     }
+}
+
+/// A memory figure of this process from /proc/self/status (`VmRSS`, `VmHWM`), e.g. "812 MB".
+pub fn proc_status(key: &str) -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with(key)).and_then(|l| {
+                let kb: u64 = l.split_whitespace().nth(1)?.parse().ok()?;
+                Some(format!("{} MB", kb / 1024))
+            })
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Opens the store and prints what recovery found.

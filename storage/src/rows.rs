@@ -4,6 +4,7 @@
 //! SQL layer shows it as NUMERIC(18,2). Conversion from the billing crate's `Decimal` happens
 //! once, in [`paisa_from_decimal`], after billing has rounded each line to the paisa.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use billing::YearMonth;
@@ -23,6 +24,37 @@ pub(crate) mod date_days {
         let n = i32::deserialize(d)?;
         NaiveDate::from_num_days_from_ce_opt(n)
             .ok_or_else(|| serde::de::Error::custom(format!("day number {n} is out of range")))
+    }
+}
+
+/// Shared short strings (DISCO, circle, tariff code, ...) persist as plain strings; in memory
+/// every consumer of a DISCO points at one interned copy (see `State::apply_consumers`).
+pub(crate) mod arc_str {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+        Ok(Arc::from(String::deserialize(d)?))
+    }
+}
+
+pub(crate) mod opt_arc_str {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_some(&**v),
+            None => s.serialize_none(),
+        }
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Arc<str>>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.map(Arc::from))
     }
 }
 
@@ -61,12 +93,16 @@ pub struct Consumer {
     pub customer_id: u64,
     pub name: String,
     pub address: String,
-    pub disco: String,
-    pub circle: String,
-    pub division: String,
+    #[serde(with = "arc_str")]
+    pub disco: Arc<str>,
+    #[serde(with = "arc_str")]
+    pub circle: Arc<str>,
+    #[serde(with = "arc_str")]
+    pub division: Arc<str>,
     pub subdivision: u32,
     pub batch: u8,
-    pub tariff: String,
+    #[serde(with = "arc_str")]
+    pub tariff: Arc<str>,
     pub sanctioned_load_kw: Decimal,
     pub phase: u8,
     pub meter_no: String,
@@ -74,12 +110,15 @@ pub struct Consumer {
     #[serde(with = "date_days")]
     pub connection_date: NaiveDate,
     pub status: ConsumerStatus,
-    pub owner_type: String,
-    pub province: String,
+    #[serde(with = "arc_str")]
+    pub owner_type: Arc<str>,
+    #[serde(with = "arc_str")]
+    pub province: Arc<str>,
     pub tou: bool,
     pub atl: bool,
     pub employee_grade: Option<u8>,
-    pub employee_status: Option<String>,
+    #[serde(with = "opt_arc_str")]
+    pub employee_status: Option<Arc<str>>,
     /// Arrears carried in from the legacy master file when the consumer was loaded.
     pub opening_arrears_paisa: i64,
     /// Billed units of earlier months, oldest first (from the master file, then each cycle).
@@ -111,22 +150,26 @@ pub struct Reading {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payment {
     pub reference: u64,
-    pub transaction_id: String,
+    /// Shared with the store's transaction-id index (one copy of the text).
+    #[serde(with = "arc_str")]
+    pub transaction_id: Arc<str>,
     pub amount_paisa: i64,
     #[serde(with = "date_days")]
     pub value_date: NaiveDate,
-    pub bank: String,
+    #[serde(with = "arc_str")]
+    pub bank: Arc<str>,
 }
 
 /// One computed bill (not journaled: bills are recomputed from their inputs on replay).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BillRow {
     pub reference: u64,
     pub consumer_idx: u32,
     pub cycle: YearMonth,
-    pub tariff: Arc<str>,
-    pub category: Arc<str>,
-    pub band: Arc<str>,
+    /// Tariff code, category and band: ids into the cycle's [`CycleDicts::texts`].
+    pub tariff: u16,
+    pub category: u16,
+    pub band: u16,
     pub units_kwh: u64,
     pub billing_demand_kw: Decimal,
     pub current_bill_paisa: i64,
@@ -145,23 +188,155 @@ pub struct BillRow {
     pub employee_free_units_kwh: u64,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
-    pub versions: Arc<str>,
+    /// Id of the versions text (which schedule / FPA / QTA / tax versions the bill used).
+    pub versions: u16,
     /// Index of the first line in the cycle's line vector; lines are contiguous.
     pub first_line: u32,
     pub line_count: u16,
 }
 
-/// One printed line of a bill.
-#[derive(Debug, Clone, PartialEq)]
+/// One printed line of a bill, 40 bytes: names, rules and sources are ids into the cycle's
+/// dictionaries ([`CycleDicts`]); quantity and rate are kept at 4 decimals, as SQL shows them
+/// (the amount, the only money, is exact paisa).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineRow {
+    pub quantity_e4: i64,
+    pub rate_e4: i64,
+    pub amount_paisa: i64,
     pub bill_idx: u32,
     pub seq: u16,
-    pub line: &'static str,
-    pub quantity: Decimal,
-    pub rate: Decimal,
-    pub amount_paisa: i64,
-    pub rule: &'static str,
-    pub source: Arc<str>,
+    pub line: u16,
+    pub rule: u16,
+    pub source: u16,
+}
+
+/// Decimal -> integer at 4 decimals, half away from zero, saturating (quantities and rates
+/// are far below 9.2e14).
+pub fn e4_from_decimal(d: Decimal) -> i64 {
+    let r = d.round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let m = r.mantissa() * 10i128.pow(4u32.saturating_sub(r.scale()));
+    i64::try_from(m).unwrap_or(if m > 0 { i64::MAX } else { i64::MIN })
+}
+
+/// The distinct short texts of one cycle: line names, rules and sources of its bill lines,
+/// and its bills' tariff codes, categories, bands and version lists.
+#[derive(Debug, Clone, Default)]
+pub struct CycleDicts {
+    pub names: Vec<&'static str>,
+    pub rules: Vec<&'static str>,
+    pub sources: Vec<Arc<str>>,
+    pub texts: Vec<Arc<str>>,
+}
+
+impl CycleDicts {
+    pub fn text(&self, id: u16) -> &str {
+        self.texts.get(usize::from(id)).map(|s| &**s).unwrap_or("")
+    }
+    pub fn name(&self, l: &LineRow) -> &'static str {
+        self.names.get(usize::from(l.line)).copied().unwrap_or("")
+    }
+    pub fn rule(&self, l: &LineRow) -> &'static str {
+        self.rules.get(usize::from(l.rule)).copied().unwrap_or("")
+    }
+    pub fn source(&self, l: &LineRow) -> &str {
+        self.sources
+            .get(usize::from(l.source))
+            .map(|s| &**s)
+            .unwrap_or("")
+    }
+}
+
+/// Builds [`CycleDicts`] while lines are computed; keys are the strings' addresses (the
+/// billing crate hands out `&'static str` and clones of the book's `Arc<str>` labels), so a
+/// lookup hashes one word, not the text.
+#[derive(Debug, Default)]
+pub struct CycleDictBuilder {
+    dicts: CycleDicts,
+    names: HashMap<(usize, usize), u16>,
+    rules: HashMap<(usize, usize), u16>,
+    sources: HashMap<(usize, usize), u16>,
+    texts: HashMap<Arc<str>, u16>,
+}
+
+/// More distinct names, rules or sources than a `u16` id can hold in one cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DictFull;
+
+fn intern<T: Clone>(
+    map: &mut HashMap<(usize, usize), u16>,
+    items: &mut Vec<T>,
+    key: (usize, usize),
+    item: &T,
+) -> Result<u16, DictFull> {
+    if let Some(&id) = map.get(&key) {
+        return Ok(id);
+    }
+    let id = u16::try_from(items.len()).map_err(|_| DictFull)?;
+    items.push(item.clone());
+    map.insert(key, id);
+    Ok(id)
+}
+
+impl CycleDictBuilder {
+    pub fn name(&mut self, s: &'static str) -> Result<u16, DictFull> {
+        intern(
+            &mut self.names,
+            &mut self.dicts.names,
+            (s.as_ptr() as usize, s.len()),
+            &s,
+        )
+    }
+    pub fn rule(&mut self, s: &'static str) -> Result<u16, DictFull> {
+        intern(
+            &mut self.rules,
+            &mut self.dicts.rules,
+            (s.as_ptr() as usize, s.len()),
+            &s,
+        )
+    }
+    pub fn source(&mut self, s: &Arc<str>) -> Result<u16, DictFull> {
+        let key = (Arc::as_ptr(s) as *const u8 as usize, s.len());
+        intern(&mut self.sources, &mut self.dicts.sources, key, s)
+    }
+    /// A bill's text (keyed by content: bands and version lists are built per bill).
+    pub fn text(&mut self, s: &str) -> Result<u16, DictFull> {
+        if let Some(&id) = self.texts.get(s) {
+            return Ok(id);
+        }
+        let id = u16::try_from(self.dicts.texts.len()).map_err(|_| DictFull)?;
+        let a: Arc<str> = Arc::from(s);
+        self.dicts.texts.push(a.clone());
+        self.texts.insert(a, id);
+        Ok(id)
+    }
+    /// Ids of `other`'s entries in this builder (adding the ones it lacks): `[names, rules,
+    /// sources, texts]`, indexed by `other`'s ids.
+    pub fn absorb(&mut self, other: &CycleDicts) -> Result<[Vec<u16>; 4], DictFull> {
+        let names = other
+            .names
+            .iter()
+            .map(|s| self.name(s))
+            .collect::<Result<_, _>>()?;
+        let rules = other
+            .rules
+            .iter()
+            .map(|s| self.rule(s))
+            .collect::<Result<_, _>>()?;
+        let sources = other
+            .sources
+            .iter()
+            .map(|s| self.source(s))
+            .collect::<Result<_, _>>()?;
+        let texts = other
+            .texts
+            .iter()
+            .map(|s| self.text(s))
+            .collect::<Result<_, _>>()?;
+        Ok([names, rules, sources, texts])
+    }
+    pub fn finish(self) -> CycleDicts {
+        self.dicts
+    }
 }
 
 /// A consumer whose bill could not be computed (e.g. a category with no notified rate).
@@ -217,5 +392,25 @@ mod tests {
         }
         assert_eq!(paisa_from_decimal(Decimal::from_str("0.005").unwrap()), 1);
         assert_eq!(paisa_from_decimal(Decimal::from_str("-0.005").unwrap()), -1);
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// Row sizes are part of the memory budget (ARCHITECTURE.md): 7 M consumers with a billed
+    /// cycle must fit in 24 GB. Growing a row type is a decision, not an accident.
+    #[test]
+    fn row_sizes_stay_within_budget() {
+        let sizes = [
+            ("Consumer", std::mem::size_of::<Consumer>()),
+            ("Reading", std::mem::size_of::<Reading>()),
+            ("Payment", std::mem::size_of::<Payment>()),
+            ("BillRow", std::mem::size_of::<BillRow>()),
+            ("LineRow", std::mem::size_of::<LineRow>()),
+        ];
+        eprintln!("{sizes:?}");
+        assert_eq!(std::mem::size_of::<LineRow>(), 40);
     }
 }

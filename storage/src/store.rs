@@ -112,6 +112,8 @@ pub struct CycleBills {
     pub issue_date: NaiveDate,
     pub bills: Vec<BillRow>,
     pub lines: Vec<LineRow>,
+    /// The texts bills' and lines' ids point at.
+    pub dicts: CycleDicts,
     pub refusals: Vec<BillRefusal>,
     pub by_reference: HashMap<u64, u32>,
     pub summary: CycleSummary,
@@ -176,12 +178,14 @@ pub struct State {
     pub book: TariffBook,
     pub tariff_files: Vec<LoadedFile>,
     pub consumers: Table<Consumer>,
+    /// One shared copy of each short master-file string (DISCO, circle, tariff, ...).
+    strings: SharedStrings,
     pub consumer_dyn: Vec<ConsumerDyn>,
     pub consumer_by_ref: HashMap<u64, u32>,
     pub readings: Table<Reading>,
     pub reading_by_key: HashMap<(u32, YearMonth), u32>,
     pub payments: Table<Payment>,
-    pub payment_by_txn: HashMap<String, u32>,
+    pub payment_by_txn: HashMap<Arc<str>, u32>,
     pub payments_by_ref: HashMap<u64, Vec<u32>>,
     /// Bills by (DISCO, cycle).
     pub cycles: BTreeMap<(String, YearMonth), Arc<CycleBills>>,
@@ -195,6 +199,7 @@ impl State {
             book,
             tariff_files: Vec::new(),
             consumers: Table::default(),
+            strings: SharedStrings::default(),
             consumer_dyn: Vec::new(),
             consumer_by_ref: HashMap::new(),
             readings: Table::default(),
@@ -529,7 +534,7 @@ impl State {
                 .payment_by_txn
                 .get(&p.transaction_id)
                 .and_then(|&j| self.payments.get(j as usize))
-                .or_else(|| in_batch.get(p.transaction_id.as_str()).map(|&j| &rows[j]));
+                .or_else(|| in_batch.get(&*p.transaction_id).map(|&j| &rows[j]));
             match earlier {
                 Some(e) if e == p => dup[i] = true,
                 Some(_) => err(
@@ -541,7 +546,7 @@ impl State {
                     "23505",
                 ),
                 None => {
-                    in_batch.insert(p.transaction_id.as_str(), i);
+                    in_batch.insert(&*p.transaction_id, i);
                 }
             }
         }
@@ -555,7 +560,21 @@ impl State {
     // ---- apply (mutation; infallible for validated input) ----
 
     fn apply_consumers(&mut self, rows: Vec<Consumer>) {
-        for c in rows {
+        for mut c in rows {
+            let strings = &mut self.strings;
+            for f in [
+                &mut c.disco,
+                &mut c.circle,
+                &mut c.division,
+                &mut c.tariff,
+                &mut c.owner_type,
+                &mut c.province,
+            ] {
+                *f = strings.share(f);
+            }
+            if let Some(st) = c.employee_status.as_mut() {
+                *st = strings.share(st);
+            }
             let idx = self.consumers.len() as u32;
             self.consumer_by_ref.insert(c.reference, idx);
             self.consumer_dyn.push(ConsumerDyn {
@@ -578,7 +597,8 @@ impl State {
 
     fn apply_payments(&mut self, rows: Vec<Payment>, dup: &[bool]) -> PaymentSummary {
         let mut s = PaymentSummary::default();
-        for (p, d) in rows.into_iter().zip(dup) {
+        for (mut p, d) in rows.into_iter().zip(dup) {
+            p.bank = self.strings.share(&p.bank);
             if *d || self.payment_by_txn.contains_key(&p.transaction_id) {
                 s.duplicates += 1;
                 continue;
@@ -618,6 +638,8 @@ impl State {
         struct Part {
             bills: Vec<BillRow>,
             lines: Vec<LineRow>,
+            dict: CycleDictBuilder,
+            dict_full: bool,
             refusals: Vec<BillRefusal>,
             without_reading: u64,
         }
@@ -628,12 +650,13 @@ impl State {
                     let hi = ((t + 1) * per).min(n);
                     let previous = previous.clone();
                     s.spawn(move || {
-                        let mut interner = Interner::default();
                         // Reserve up front: growing a multi-GB line vector by doubling
                         // costs more than computing the bills.
                         let mut part = Part {
                             bills: Vec::with_capacity(hi - lo),
                             lines: Vec::with_capacity((hi - lo) * LINES_PER_BILL_HINT),
+                            dict: CycleDictBuilder::default(),
+                            dict_full: false,
                             refusals: Vec::new(),
                             without_reading: 0,
                         };
@@ -642,7 +665,7 @@ impl State {
                             let Some(c) = self.consumers.get(idx) else {
                                 continue;
                             };
-                            if c.disco != disco || c.status == ConsumerStatus::PermDisconnected {
+                            if &*c.disco != disco || c.status == ConsumerStatus::PermDisconnected {
                                 continue;
                             }
                             let Some(&ri) = self.reading_by_key.get(&(idx as u32, cycle)) else {
@@ -725,26 +748,46 @@ impl State {
                                     let bill_idx = part.bills.len() as u32;
                                     let first_line = part.lines.len() as u32;
                                     for (seq, l) in b.lines.iter().enumerate() {
+                                        let ids = (
+                                            part.dict.name(l.line),
+                                            part.dict.rule(l.rule),
+                                            part.dict.source(&l.source),
+                                        );
+                                        let (Ok(line), Ok(rule), Ok(source)) = ids else {
+                                            part.dict_full = true;
+                                            break;
+                                        };
                                         part.lines.push(LineRow {
+                                            quantity_e4: e4_from_decimal(l.quantity),
+                                            rate_e4: e4_from_decimal(l.rate),
+                                            amount_paisa: paisa_from_decimal(l.amount_rs),
                                             bill_idx,
                                             seq: seq as u16,
-                                            line: l.line,
-                                            quantity: l.quantity,
-                                            rate: l.rate,
-                                            amount_paisa: paisa_from_decimal(l.amount_rs),
-                                            rule: l.rule,
-                                            source: l.source.clone(),
+                                            line,
+                                            rule,
+                                            source,
                                         });
                                     }
+                                    let texts = (
+                                        part.dict.text(&c.tariff),
+                                        part.dict.text(
+                                            self.book.category_of(&c.tariff).unwrap_or("unknown"),
+                                        ),
+                                        part.dict.text(&b.band),
+                                        part.dict.text(&b.versions),
+                                    );
+                                    let (Ok(tariff), Ok(category), Ok(band), Ok(versions)) = texts
+                                    else {
+                                        part.dict_full = true;
+                                        continue;
+                                    };
                                     part.bills.push(BillRow {
                                         reference: c.reference,
                                         consumer_idx: idx as u32,
                                         cycle,
-                                        tariff: interner.get(&c.tariff),
-                                        category: interner.get(
-                                            self.book.category_of(&c.tariff).unwrap_or("unknown"),
-                                        ),
-                                        band: interner.get(&b.band),
+                                        tariff,
+                                        category,
+                                        band,
                                         units_kwh: b.units_kwh,
                                         billing_demand_kw: b.billing_demand_kw,
                                         current_bill_paisa: paisa_from_decimal(b.current_bill_rs),
@@ -763,14 +806,14 @@ impl State {
                                         employee_free_units_kwh: b.employee_free_units_kwh,
                                         issue_date,
                                         due_date: b.due_date,
-                                        versions: interner.get(&b.versions),
+                                        versions,
                                         first_line,
                                         line_count: b.lines.len() as u16,
                                     });
                                 }
                                 Err(e) => part.refusals.push(BillRefusal {
                                     reference: c.reference,
-                                    tariff: c.tariff.clone(),
+                                    tariff: c.tariff.to_string(),
                                     reason: e.to_string(),
                                 }),
                             }
@@ -792,24 +835,47 @@ impl State {
         let Some(first) = parts.next() else {
             return Err(StorageError::Invalid("no billing worker ran".into()));
         };
+        let dict_full = || {
+            StorageError::Invalid(format!(
+                "cycle {cycle}: more than {} distinct bill-line names, rules or sources",
+                u16::MAX
+            ))
+        };
+        if first.dict_full {
+            return Err(dict_full());
+        }
         let mut bills = first.bills;
         let mut lines = first.lines;
+        let mut dict = first.dict;
         let mut refusals = first.refusals;
         let mut without_reading = first.without_reading;
         for mut p in parts {
+            if p.dict_full {
+                return Err(dict_full());
+            }
+            let [names, rules, sources, texts] =
+                dict.absorb(&p.dict.finish()).map_err(|_| dict_full())?;
             let base_bill = bills.len() as u32;
             let base_line = lines.len() as u32;
             for l in &mut p.lines {
                 l.bill_idx += base_bill;
+                l.line = names[usize::from(l.line)];
+                l.rule = rules[usize::from(l.rule)];
+                l.source = sources[usize::from(l.source)];
             }
             for b in &mut p.bills {
                 b.first_line += base_line;
+                b.tariff = texts[usize::from(b.tariff)];
+                b.category = texts[usize::from(b.category)];
+                b.band = texts[usize::from(b.band)];
+                b.versions = texts[usize::from(b.versions)];
             }
             bills.append(&mut p.bills);
             lines.append(&mut p.lines);
             refusals.append(&mut p.refusals);
             without_reading += p.without_reading;
         }
+        let dicts = dict.finish();
         let mut by_reference = HashMap::with_capacity(bills.len());
         let mut by_cat: BTreeMap<&str, CategoryTotal> = BTreeMap::new();
         let mut summary = CycleSummary {
@@ -820,8 +886,9 @@ impl State {
         for (i, b) in bills.iter().enumerate() {
             by_reference.insert(b.reference, i as u32);
             let amount = b.current_bill_paisa + b.total_fpa_paisa;
-            let t = by_cat.entry(&b.category).or_insert_with(|| CategoryTotal {
-                category: b.category.to_string(),
+            let category = dicts.text(b.category);
+            let t = by_cat.entry(category).or_insert_with(|| CategoryTotal {
+                category: category.to_string(),
                 ..Default::default()
             });
             t.bills += 1;
@@ -841,6 +908,7 @@ impl State {
             issue_date,
             bills,
             lines,
+            dicts,
             refusals,
             by_reference,
             summary,
@@ -886,19 +954,18 @@ impl State {
     }
 }
 
-/// Shares one `Arc<str>` per distinct short string (tariff codes, bands, version strings);
-/// one per billing thread, so no lock is taken per bill.
+/// The consumer master's short strings, one `Arc<str>` each: at 7 M consumers, eight owned
+/// copies per consumer would cost about 2 GB.
 #[derive(Default)]
-struct Interner(HashMap<String, Arc<str>>);
+struct SharedStrings(std::collections::HashSet<Arc<str>>);
 
-impl Interner {
-    fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.0.get(s) {
+impl SharedStrings {
+    fn share(&mut self, s: &Arc<str>) -> Arc<str> {
+        if let Some(a) = self.0.get(&**s) {
             return a.clone();
         }
-        let a: Arc<str> = Arc::from(s);
-        self.0.insert(s.to_string(), a.clone());
-        a
+        self.0.insert(s.clone());
+        s.clone()
     }
 }
 
@@ -1142,7 +1209,7 @@ impl Store {
     ) -> Result<CycleSummary, StorageError> {
         let (ticket, summary) = {
             let mut st = self.state.write();
-            if !st.consumers.iter().any(|c| c.disco == disco) {
+            if !st.consumers.iter().any(|c| &*c.disco == disco) {
                 return Err(StorageError::NotFound(format!(
                     "no consumers of DISCO {disco:?} are loaded"
                 )));
