@@ -83,13 +83,20 @@ pub mod data;
 pub mod error;
 pub mod money;
 pub mod period;
+pub mod periods;
 pub mod reference;
 pub mod tariff;
 
 pub use bill::{
-    compute_bill, compute_bill_with, employee_entitlement_kwh, Bill, BillExtras, BillInput,
-    BillLine, Employee, LineBlock, ServiceStatus,
+    compute_bill, compute_bill_full, compute_bill_with, employee_entitlement_kwh, Bill, BillExtras,
+    BillInput, BillLine, Employee, LineBlock, ReadingFacts, ServiceStatus,
 };
 pub use error::BillingError;
 pub use period::YearMonth;
+pub use periods::{
+    compute_accumulated, compute_corrected, compute_provisional, meter_change_units, month_spans,
+    provisional_units, register_advance, split_accumulated, split_units, CorrectedBill,
+    CorrectedMonth, MeterChange, MeterRegisters, ProvisionalBilled, ProvisionalEstimate,
+    SplitMethod,
+};
 pub use tariff::{LoadSummary, TariffBook, TariffRow};
