@@ -1,8 +1,11 @@
 //! Computing one bill: [`compute_bill`] / [`compute_bill_with`] (optional inputs in
-//! [`BillExtras`]).
+//! [`BillExtras`]) / [`compute_bill_full`] (reading circumstances in [`ReadingFacts`]).
 //!
 //! Order of computation (BILLING-RULES.md 3.3, derived from real bills):
 //!
+//! 0. reading facts ([`ReadingFacts`]): memo lines first (accumulated split, meter change with
+//!    the readings, provisional estimate, temporary disconnection), meter-change units checked
+//!    against the input, fixed / minimum lines waived while temporarily disconnected;
 //! 1. resolve the tariff entry in force on the issue date ([`TariffBook`] resolution rules);
 //!    units: a reading period longer than the `long_period` rule's limit is scaled to its
 //!    target days (`round(units x 30 / days)`, half up), the excess carried forward; units
@@ -16,7 +19,8 @@
 //!    current units;
 //! 5. ED = ED% x base (province, category, date); 6. GST = GST% x base; 7. PTV fee, further
 //!    tax, extra tax, income tax s.235 (by category, ATL / STRN status, slab of the base);
-//!    employee free-unit credit (bill normally, then credit);
+//!    employee free-unit credit (bill normally, then credit); then the
+//!    `provisional_adjustment` lines of a corrected bill (`periods::compute_corrected`);
 //! 8. current bill = rounded lines summed, rounded to rupees;
 //! 9. FPA block per FPA month carried by the cycle: FPA on the **reference month's** units
 //!    from `history` (0 with a note if absent), ED on FPA, GST on FPA at the reference month's
