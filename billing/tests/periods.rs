@@ -757,3 +757,76 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn accumulated_tou_reading_splits_each_register() {
+    let book = book();
+    // A-1b 6 kW, 3-phase; Sep (31 days) + Oct (30) read together: 305 peak, 1,220 off-peak.
+    // Peak 305 x 31 / 61 = 155 -> 155 / 150; off-peak 1,220 x 31 / 61 = 620 -> 620 / 600.
+    let h = [(ym("2026-07"), 1000)];
+    let months = [(ym("2026-09"), 31), (ym("2026-10"), 30)];
+    let mut inp = input("A-1b", dec!(6), "2026-10", 1220, &h);
+    inp.units_peak_kwh = 305;
+    inp.phase = 3;
+    inp.period_days = 61;
+    inp.issue_date = day(2026, 10, 12);
+    let bills = compute_accumulated(book, &inp, &BillExtras::default(), &facts(), &months).unwrap();
+    // Sep: peak 155 x 46.85 = 7,261.75; off-peak 620 x 34.53 = 21,408.60; fixed 3 x 675 =
+    // 2,025; QTA 775 x 0.5194 = 402.535 -> 402.54; current round(31,097.89) = 31,098;
+    // FCA Jul-26 1,000 x 2.0581 = 2,058.10 -> 2,058; payable 33,156.
+    let s = &bills[0];
+    assert_eq!(s.units_kwh, 775);
+    assert_eq!(
+        (s.current_bill_rs, s.total_fpa_rs, s.payable_within_due_rs),
+        (dec!(31098), dec!(2058), dec!(33156))
+    );
+    // Oct: peak 150 x 46.85 = 7,027.50; off-peak 600 x 34.53 = 20,718; fixed 2,025; QTA 750 x
+    // 0.5194 = 389.55; current round(30,160.05) = 30,160; arrears 33,156 -> payable 63,316.
+    let o = &bills[1];
+    assert_eq!(o.units_kwh, 750);
+    assert_eq!(
+        (o.current_bill_rs, o.payable_within_due_rs),
+        (dec!(30160), dec!(63316))
+    );
+}
+
+#[test]
+fn reading_rules_data_is_validated_and_append_only() {
+    let mut book = TariffBook::empty();
+    book.load_toml(data::file("readings.toml").unwrap())
+        .unwrap();
+    // Loading the same versions again is refused.
+    let e = book
+        .load_toml(data::file("readings.toml").unwrap())
+        .unwrap_err();
+    assert!(matches!(e, BillingError::Duplicate { .. }), "{e:?}");
+    for bad in [
+        "[[accumulated_split]]\neffective_from = \"2027-01-01\"\nmethod = \"weeks\"\nsource = \"x\"\n",
+        "[[temp_disconnection]]\neffective_from = \"2027-01-01\"\nmax_months = 11\nwaive = [\"energy\"]\nsource = \"x\"\n",
+        "[[temp_disconnection]]\neffective_from = \"2027-01-01\"\nmax_months = 0\nwaive = [\"fixed\"]\nsource = \"x\"\n",
+        "[[provisional]]\neffective_from = \"2027-01-01\"\naverage_months = 12\nsame_month_last_year = true\nmax_consecutive = 2\nlps = false\nsource = \"x\"\n",
+    ] {
+        assert!(
+            matches!(book.load_toml(bad), Err(BillingError::DataInvalid { .. })),
+            "{bad}"
+        );
+    }
+    // Without the rules loaded, the functions that need them refuse (never a silent default).
+    let mut bare = TariffBook::empty();
+    bare.load_toml(data::file("sro-279-2026.toml").unwrap())
+        .unwrap();
+    assert!(matches!(
+        split_accumulated(&bare, day(2026, 10, 5), 10, &[(ym("2026-10"), 30)]),
+        Err(BillingError::RateUnknown { .. })
+    ));
+    assert!(matches!(
+        provisional_units(
+            &bare,
+            ym("2026-10"),
+            &[(ym("2026-09"), 1)],
+            day(2026, 10, 5),
+            0
+        ),
+        Err(BillingError::RateUnknown { .. })
+    ));
+}
