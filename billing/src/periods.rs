@@ -417,17 +417,21 @@ impl Chain {
     }
 }
 
-const R_ACCUMULATED: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading) [UNCONFIRMED: split by days is a policy choice]";
-const R_ACCUMULATED_EQ: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading), equal shares";
-const R_ADJUST: &str = "provisional bill corrected: the month re-billed on its share of the actual units (slab benefit kept) minus the amount billed provisionally, negative = credit (quantity = actual - provisional kWh) [UNCONFIRMED: split by days; adjustment outside the tax and LPS bases]";
+const R_ACC_DAYS: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading), shares by days";
+const R_ACC_DAYS_U: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading), shares by days [UNCONFIRMED: the day split is a policy choice]";
+const R_ACC_EQ: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading), equal shares";
+const R_ACC_EQ_U: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading), equal shares [UNCONFIRMED: split policy]";
+const R_ADJUST: &str = "provisional bill corrected: the month re-billed on its share of the actual units (slab benefit kept) minus the amount billed provisionally, negative = credit (quantity = actual - provisional kWh) [UNCONFIRMED: split policy of readings.toml; adjustment outside the tax and LPS bases]";
 
 fn split_memo(rule: &SplitRule, k: usize, n: usize, days: u32, share: u64, total: u64) -> Memo {
     Memo {
         line: "accumulated",
         quantity: Decimal::from(total),
         rule: match (rule.method, rule.confirmed) {
-            (SplitMethod::Equal, true) => R_ACCUMULATED_EQ,
-            _ => R_ACCUMULATED,
+            (SplitMethod::Days, true) => R_ACC_DAYS,
+            (SplitMethod::Days, false) => R_ACC_DAYS_U,
+            (SplitMethod::Equal, true) => R_ACC_EQ,
+            (SplitMethod::Equal, false) => R_ACC_EQ_U,
         },
         source: format!(
             "{}: month {} of {n}, {days} days, {share} of {total} kWh",
