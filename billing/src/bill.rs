@@ -1,8 +1,11 @@
 //! Computing one bill: [`compute_bill`] / [`compute_bill_with`] (optional inputs in
-//! [`BillExtras`]).
+//! [`BillExtras`]) / [`compute_bill_full`] (reading circumstances in [`ReadingFacts`]).
 //!
 //! Order of computation (BILLING-RULES.md 3.3, derived from real bills):
 //!
+//! 0. reading facts ([`ReadingFacts`]): memo lines first (accumulated split, meter change with
+//!    the readings, provisional estimate, temporary disconnection), meter-change units checked
+//!    against the input, fixed / minimum lines waived while temporarily disconnected;
 //! 1. resolve the tariff entry in force on the issue date ([`TariffBook`] resolution rules);
 //!    units: a reading period longer than the `long_period` rule's limit is scaled to its
 //!    target days (`round(units x 30 / days)`, half up), the excess carried forward; units
@@ -16,7 +19,8 @@
 //!    current units;
 //! 5. ED = ED% x base (province, category, date); 6. GST = GST% x base; 7. PTV fee, further
 //!    tax, extra tax, income tax s.235 (by category, ATL / STRN status, slab of the base);
-//!    employee free-unit credit (bill normally, then credit);
+//!    employee free-unit credit (bill normally, then credit); then the
+//!    `provisional_adjustment` lines of a corrected bill (`periods::compute_corrected`);
 //! 8. current bill = rounded lines summed, rounded to rupees;
 //! 9. FPA block per FPA month carried by the cycle: FPA on the **reference month's** units
 //!    from `history` (0 with a note if absent), ED on FPA, GST on FPA at the reference month's
@@ -38,6 +42,7 @@ use rust_decimal::Decimal;
 use crate::error::BillingError;
 use crate::money::{round_paisa, round_rupee};
 use crate::period::YearMonth;
+use crate::periods::{MeterChange, ProvisionalEstimate};
 use crate::tariff::{
     base, latest, Band, Ed, FixedBasis, PfFormula, Residential, Slab, SlabPricing, Tariff,
     TariffBook, TariffKind, TaxKind,
@@ -110,6 +115,25 @@ pub struct BillExtras {
     pub power_factor: Option<Decimal>,
 }
 
+/// Reading and connection circumstances of one bill, a sibling of [`BillExtras`] for
+/// [`compute_bill_full`]; `Default` = a normal actual reading of one meter, connected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadingFacts {
+    /// The consumer is temporarily disconnected on request for this bill month: which month
+    /// of the disconnection it is (1 = the first). Up to the `[[temp_disconnection]]`
+    /// `max_months` (11) the bill carries no fixed / minimum charge; after that they resume
+    /// (BILLING-RULES 6.1 item 6). `None` = connected. A whole bill month is the unit: a
+    /// part month is not prorated (the rules describe none).
+    pub temp_disconnected_month: Option<u32>,
+    /// The meter was replaced in this reading period; the input's units must equal
+    /// [`MeterChange::offpeak_kwh`] / [`MeterChange::peak_kwh`] (from
+    /// [`crate::periods::meter_change_units`]).
+    pub meter_change: Option<MeterChange>,
+    /// This is a provisional (average) bill; the input's units must equal the estimate (from
+    /// [`crate::periods::provisional_units`]).
+    pub provisional: Option<ProvisionalEstimate>,
+}
+
 /// An employee entitled to free units (BILLING-RULES 7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Employee {
@@ -173,6 +197,20 @@ pub struct Bill {
     pub employee_free_units_kwh: u64,
     /// Value of the free units credited (positive; the `employee_free_units` line is minus this).
     pub employee_concession_rs: Decimal,
+    /// A provisional (average) bill ([`ReadingFacts::provisional`]): to be corrected by
+    /// [`crate::periods::compute_corrected`] when an actual reading arrives.
+    pub provisional: bool,
+    /// The meter was replaced in this period (`meter_old` / `meter_new` memo lines).
+    pub meter_changed: bool,
+    /// Fixed / minimum charges not charged: temporarily disconnected (`temp_disconnected`
+    /// memo line).
+    pub fixed_waived: bool,
+    /// Sum of the `provisional_adjustment` lines (corrected bills only; negative = credit).
+    pub provisional_adjustment_rs: Decimal,
+    /// Units of the corrected provisional months: actual share - units billed provisionally
+    /// (corrected bills only). `units_kwh + units_adjusted_kwh` = actual advance since the last
+    /// actual reading - units billed provisionally since.
+    pub units_adjusted_kwh: i64,
 }
 
 /// One printed bill line.
@@ -180,7 +218,10 @@ pub struct Bill {
 pub struct BillLine {
     /// `energy`, `fixed`, `minimum_charge`, `pf_penalty`, `fc_surcharge`, `qta`,
     /// `nj_surcharge`, `ed`, `gst`, `tv_fee`, `further_tax`, `extra_tax`, `income_tax`,
-    /// `employee_free_units`, `fpa`, `ed_on_fpa`, `gst_on_fpa`, `lps`.
+    /// `employee_free_units`, `provisional_adjustment`, `fpa`, `ed_on_fpa`, `gst_on_fpa`,
+    /// `lps`; memo lines (amount 0, rate 0, quantity in kWh or months, first on the bill):
+    /// `meter_old`, `meter_new` (one per register), `provisional`, `accumulated`,
+    /// `temp_disconnected`.
     pub line: &'static str,
     /// kWh, kW or 1.
     pub quantity: Decimal,
@@ -398,9 +439,29 @@ struct Builder {
     lines: Vec<BillLine>,
     acc: Acc,
     versions: String,
+    /// Base bits of lines not charged (temporary disconnection): `push` drops them.
+    waive: u16,
 }
 
 impl Builder {
+    /// A memo line: amount 0, rate 0.
+    fn memo(
+        &mut self,
+        line: &'static str,
+        quantity: Decimal,
+        rule: &'static str,
+        source: Arc<str>,
+    ) {
+        self.lines.push(BillLine {
+            line,
+            quantity,
+            rate: Decimal::ZERO,
+            amount_rs: Decimal::ZERO,
+            rule,
+            source,
+        });
+    }
+
     /// Adds a line rounded to the paisa; returns the unrounded amount.
     #[allow(clippy::too_many_arguments)]
     fn push(
@@ -413,6 +474,9 @@ impl Builder {
         rule: &'static str,
         source: &Arc<str>,
     ) -> Decimal {
+        if bit & self.waive != 0 {
+            return Decimal::ZERO;
+        }
         self.acc.add(bit, unrounded);
         self.lines.push(BillLine {
             line,
@@ -945,10 +1009,80 @@ pub fn compute_bill(book: &TariffBook, input: &BillInput) -> Result<Bill, Billin
 
 /// Computes one bill with optional inputs (STRN status, carried-in units, employee free
 /// units, power factor). Pure: same book, input and extras give the same bill.
+/// `= compute_bill_full(book, input, extras, &ReadingFacts::default())`.
 pub fn compute_bill_with(
     book: &TariffBook,
     input: &BillInput,
     extras: &BillExtras,
+) -> Result<Bill, BillingError> {
+    compute_inner(book, input, extras, &ReadingFacts::default(), &[], None)
+}
+
+/// Computes one bill with optional inputs and the reading / connection circumstances
+/// ([`ReadingFacts`]: temporary disconnection, meter change, provisional estimate). Pure.
+pub fn compute_bill_full(
+    book: &TariffBook,
+    input: &BillInput,
+    extras: &BillExtras,
+    facts: &ReadingFacts,
+) -> Result<Bill, BillingError> {
+    compute_inner(book, input, extras, facts, &[], None)
+}
+
+/// A `provisional_adjustment` line of a corrected bill (see `periods::compute_corrected`).
+pub(crate) struct Adjustment {
+    /// kWh: actual share - units billed provisionally.
+    pub kwh: i64,
+    pub amount_rs: Decimal,
+    pub rule: &'static str,
+    pub source: Arc<str>,
+}
+
+/// A memo line put first on a bill (accumulated-reading split).
+pub(crate) struct Memo {
+    pub line: &'static str,
+    pub quantity: Decimal,
+    pub rule: &'static str,
+    pub source: Arc<str>,
+    pub version: Box<str>,
+}
+
+const R_TEMP_DISC: Rule = Rule {
+    ok: "temporarily disconnected on request: no fixed / minimum charges (quantity = month of the disconnection)",
+    unconfirmed: "temporarily disconnected on request: no fixed / minimum charges (quantity = month of the disconnection) [UNCONFIRMED rule entry]",
+};
+const R_TEMP_DISC_OVER: &str = "temporarily disconnected beyond the limit of months: fixed / minimum charges resume (quantity = month of the disconnection)";
+const R_METER_OLD_OP: &str =
+    "meter changed mid-cycle: old meter off-peak register, previous -> final reading x its MF";
+const R_METER_OLD_PK: &str =
+    "meter changed mid-cycle: old meter peak register, previous -> final reading x its MF";
+const R_METER_NEW_OP: &str =
+    "meter changed mid-cycle: new meter off-peak register, initial -> present reading x its MF";
+const R_METER_NEW_PK: &str =
+    "meter changed mid-cycle: new meter peak register, initial -> present reading x its MF";
+const R_METER_NEW_OP_MDI: &str = "meter changed mid-cycle: new meter off-peak register, initial -> present reading x its MF; MDI = max of both meters [UNCONFIRMED default]";
+const R_PROVISIONAL: Rule = Rule {
+    ok: "provisional (average) bill: lower of the same month last year and the average of the previous 11 months; corrected when a reading is taken",
+    unconfirmed: "provisional (average) bill: lower of the same month last year and the average of the previous 11 months; corrected when a reading is taken [UNCONFIRMED: average rounded half up over the months present; no LPS on the estimate; at most 2 in a row]",
+};
+
+fn meter_source(m: &crate::periods::MeterRegisters, peak: bool) -> Arc<str> {
+    let (a, b) = if peak {
+        m.peak.unwrap_or((0, 0))
+    } else {
+        (m.offpeak_from, m.offpeak_to)
+    };
+    format!("meter {a} -> {b} x MF {}", m.multiplying_factor).into()
+}
+
+/// The bill engine: [`compute_bill_full`] plus the lines only the `periods` functions add.
+pub(crate) fn compute_inner(
+    book: &TariffBook,
+    input: &BillInput,
+    extras: &BillExtras,
+    facts: &ReadingFacts,
+    adjustments: &[Adjustment],
+    memo: Option<&Memo>,
 ) -> Result<Bill, BillingError> {
     validate(input)?;
     validate_extras(extras)?;
@@ -961,11 +1095,152 @@ pub fn compute_bill_with(
         lines: Vec::with_capacity(14),
         acc: Acc::default(),
         versions: String::with_capacity(160),
+        waive: 0,
     };
     b.version(&t.source);
 
-    // 1. units: long-period scaling and carried-in units
+    // 0. reading facts: memo lines first, waived lines, consistency with the input units
     let is_tou = matches!(t.kind, TariffKind::Tou(_));
+    if let Some(m) = memo {
+        b.version(&m.version);
+        b.memo(m.line, m.quantity, m.rule, Arc::clone(&m.source));
+    }
+    if let Some(mc) = &facts.meter_change {
+        let again = crate::periods::meter_change_units(&mc.old, &mc.new)?;
+        if again != *mc {
+            return Err(bad(
+                "meter_change",
+                "units do not match the registers (use periods::meter_change_units)",
+            ));
+        }
+        // A split reading (memo) was checked against the whole reading by the caller.
+        if memo.is_none()
+            && (input.units_offpeak_kwh != mc.offpeak_kwh()
+                || input.units_peak_kwh != mc.peak_kwh())
+        {
+            return Err(bad(
+                "meter_change",
+                format!(
+                    "input units {} off-peak / {} peak differ from old + new meter {} / {}",
+                    input.units_offpeak_kwh,
+                    input.units_peak_kwh,
+                    mc.offpeak_kwh(),
+                    mc.peak_kwh()
+                ),
+            ));
+        }
+        if mc.old.peak.is_some() != is_tou {
+            return Err(bad(
+                "meter_change",
+                format!(
+                    "tariff {} is {}TOU but the meters {} peak registers",
+                    t.code,
+                    if is_tou { "" } else { "not " },
+                    if is_tou { "have no" } else { "have" }
+                ),
+            ));
+        }
+        if input.mdi_kw < mc.mdi_kw() {
+            return Err(bad(
+                "mdi_kw",
+                format!("{} is below the meters' MDI {}", input.mdi_kw, mc.mdi_kw()),
+            ));
+        }
+        b.memo(
+            "meter_old",
+            Decimal::from(mc.old_offpeak_kwh),
+            R_METER_OLD_OP,
+            meter_source(&mc.old, false),
+        );
+        if is_tou {
+            b.memo(
+                "meter_old",
+                Decimal::from(mc.old_peak_kwh),
+                R_METER_OLD_PK,
+                meter_source(&mc.old, true),
+            );
+        }
+        let any_mdi = mc.old.mdi_kw.is_some() || mc.new.mdi_kw.is_some();
+        b.memo(
+            "meter_new",
+            Decimal::from(mc.new_offpeak_kwh),
+            if any_mdi {
+                R_METER_NEW_OP_MDI
+            } else {
+                R_METER_NEW_OP
+            },
+            meter_source(&mc.new, false),
+        );
+        if is_tou {
+            b.memo(
+                "meter_new",
+                Decimal::from(mc.new_peak_kwh),
+                R_METER_NEW_PK,
+                meter_source(&mc.new, true),
+            );
+        }
+    }
+    let mut provisional_no_lps = false;
+    if let Some(p) = &facts.provisional {
+        let rule =
+            latest(&book.provisional, date, |r| (r.from, r.to), |_| true).ok_or_else(|| {
+                BillingError::RateUnknown {
+                    what: "provisional-bill rule".into(),
+                    date,
+                }
+            })?;
+        if is_tou {
+            return Err(bad(
+                "provisional",
+                format!(
+                    "provisional bills are not modelled for TOU tariff {}",
+                    t.code
+                ),
+            ));
+        }
+        if input.units_offpeak_kwh != p.units_kwh {
+            return Err(bad(
+                "provisional",
+                format!(
+                    "input units {} differ from the estimate {}",
+                    input.units_offpeak_kwh, p.units_kwh
+                ),
+            ));
+        }
+        b.version(&rule.ver);
+        provisional_no_lps = !rule.lps;
+        b.memo(
+            "provisional",
+            Decimal::from(p.units_kwh),
+            R_PROVISIONAL.pick(rule.confirmed),
+            p.source(&rule.label),
+        );
+    }
+    if let Some(n) = facts.temp_disconnected_month {
+        if n == 0 {
+            return Err(bad("temp_disconnected_month", "months count from 1"));
+        }
+        let rule = latest(&book.temp_disconnection, date, |r| (r.from, r.to), |_| true)
+            .ok_or_else(|| BillingError::RateUnknown {
+                what: "temporary-disconnection rule".into(),
+                date,
+            })?;
+        b.version(&rule.ver);
+        let text = if n <= rule.max_months {
+            b.waive = rule.waive;
+            R_TEMP_DISC.pick(rule.confirmed)
+        } else {
+            R_TEMP_DISC_OVER
+        };
+        b.memo(
+            "temp_disconnected",
+            Decimal::from(n),
+            text,
+            Arc::clone(&rule.label),
+        );
+    }
+
+    // 1. units: long-period scaling and carried-in units
     let metered = input.units_offpeak_kwh + input.units_peak_kwh;
     let mut carried_forward = 0u64;
     let mut eff = *input;
@@ -992,8 +1267,11 @@ pub fn compute_bill_with(
     let units = input.units_offpeak_kwh + input.units_peak_kwh;
     let units_d = Decimal::from(units);
 
-    // 2-3. band, energy, fixed / minimum
-    let (band, billing_demand_kw) = price(book, t, input, units, &hist, None, &mut b)?;
+    // 2-3. band, energy, fixed / minimum (not charged while temporarily disconnected)
+    let (band, mut billing_demand_kw) = price(book, t, input, units, &hist, None, &mut b)?;
+    if b.waive & base::FIXED != 0 {
+        billing_demand_kw = Decimal::ZERO;
+    }
 
     // tariff differential subsidy (informational, not a bill line)
     let (subsidy_rs, subsidy_lines) = subsidy(book, t, input, units, &hist, band, &mut b);
@@ -1244,6 +1522,23 @@ pub fn compute_bill_with(
         }
     }
 
+    // 7d. corrections of provisional bills (outside every tax and LPS base: each amount is a
+    // whole re-priced bill minus the provisional bill, taxes included)
+    let mut adjustment_rs = Decimal::ZERO;
+    let mut adjusted_kwh = 0i64;
+    for a in adjustments {
+        adjustment_rs += a.amount_rs;
+        adjusted_kwh += a.kwh;
+        b.lines.push(BillLine {
+            line: "provisional_adjustment",
+            quantity: Decimal::from(a.kwh),
+            rate: Decimal::ZERO,
+            amount_rs: a.amount_rs,
+            rule: a.rule,
+            source: Arc::clone(&a.source),
+        });
+    }
+
     // 8. current bill
     let current_bill_rs = round_rupee(b.lines.iter().map(|l| l.amount_rs).sum());
     let lps_base_acc = std::mem::take(&mut b.acc);
@@ -1323,7 +1618,8 @@ pub fn compute_bill_with(
     b.version(&terms.ver);
     let due_date = shift_due(book, date, terms.due_days)?;
     let mut lps_rs = Decimal::ZERO;
-    if payable_within_due_rs > Decimal::ZERO && !terms.lps_fraction.is_zero() {
+    if payable_within_due_rs > Decimal::ZERO && !terms.lps_fraction.is_zero() && !provisional_no_lps
+    {
         let base_rs = lps_base_acc.sum(terms.lps_base);
         let lps = round_rupee(base_rs * terms.lps_fraction);
         if lps > Decimal::ZERO {
@@ -1359,6 +1655,11 @@ pub fn compute_bill_with(
         units_carried_forward_kwh: carried_forward,
         employee_free_units_kwh: free_units,
         employee_concession_rs: concession,
+        provisional: facts.provisional.is_some(),
+        meter_changed: facts.meter_change.is_some(),
+        fixed_waived: b.waive != 0,
+        provisional_adjustment_rs: adjustment_rs,
+        units_adjusted_kwh: adjusted_kwh,
     })
 }
 
@@ -1398,6 +1699,7 @@ fn subsidy(
         lines: Vec::with_capacity(4),
         acc: Acc::default(),
         versions: String::new(),
+        waive: b.waive,
     };
     if price(book, dt, input, units, hist, force, &mut scratch).is_err() {
         b.version("TDS none (determined rate not public for this band/slab)");

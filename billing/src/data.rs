@@ -41,6 +41,10 @@
 //!   (ranges may not overlap on overlapping dates).
 //! * `[[pf_penalty]]` dated `categories`, `threshold`, `formula = "percent_per_point|ratio"`,
 //!   `percent_per_point`, `base` (from energy, fixed, minimum_charge).
+//! * `[[temp_disconnection]]` dated `max_months`, `waive` (from fixed, minimum_charge).
+//! * `[[provisional]]` dated `average_months`, `same_month_last_year`, `max_consecutive`,
+//!   `lps` (whether a provisional bill carries LPS).
+//! * `[[accumulated_split]]` dated `method = "days|equal"`.
 //! * `[meta]` `title`, `source`, `note` (documentation only).
 
 /// Every shipped data file as `(file name, text)`, in load order.
@@ -76,6 +80,7 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../data/employee-free-units.toml"),
     ),
     ("industrial.toml", include_str!("../data/industrial.toml")),
+    ("readings.toml", include_str!("../data/readings.toml")),
 ];
 
 /// Data files shipped for tests and demos but NOT loaded by [`crate::TariffBook::builtin`]:

@@ -34,7 +34,8 @@
 //!   surcharge, ED by province/category/date, GST by date (GST on FPA at the reference month's
 //!   rate), PTV fee, LPS, due date past Sundays/holidays: [`compute_bill`] steps 4-10.
 //! * Optional inputs ([`BillExtras`]: STRN status, carried-in units, employee, power factor):
-//!   [`compute_bill_with`]; `compute_bill` = `compute_bill_with(.., &BillExtras::default())`.
+//!   [`compute_bill_with`]; `compute_bill` = `compute_bill_with(.., &BillExtras::default())`
+//!   = `compute_bill_full(.., &BillExtras::default(), &ReadingFacts::default())`.
 //! * Long reading periods (BILLING-RULES 2.3.5): scaled to 30 days (`round(units x 30 /
 //!   days)`, half up) when longer than the `[[long_period]]` limit, excess reported as
 //!   `Bill::units_carried_forward_kwh`; carried-in units added; short periods never scaled up
@@ -50,6 +51,32 @@
 //! * Employee free units (BILLING-RULES 7): `[[employee_free_units]]` by BPS and status (BPS
 //!   17+ in service 0 from 2023-12-01); credit line `employee_free_units` = energy x
 //!   min(units, FY quota remaining) / units: step 7c.
+//! * Reading circumstances ([`ReadingFacts`], [`compute_bill_full`]; data `readings.toml`):
+//!   * temporary disconnection on request (BILLING-RULES 6.1 item 6): `temp_disconnected_month
+//!     = Some(n)`; for n <= `[[temp_disconnection]] max_months` (11) the `waive` lines (fixed,
+//!     minimum charge) are not charged (also on the subsidy's determined side; billing demand
+//!     0), a `temp_disconnected` memo line says so; from month 12 they resume: `compute_inner`
+//!     step 0 and `Builder::push`;
+//!   * meter replaced mid-cycle: [`periods::meter_change_units`] (old previous -> final x old
+//!     MF + new initial -> present x new MF, per register, rollover by
+//!     [`periods::register_advance`], MDI = max of both), `meter_old` / `meter_new` memo lines
+//!     with the readings in `source`; the units go through one slab ladder;
+//!   * provisional (average) bill (2.3.7): [`periods::provisional_units`] = min(same month last
+//!     year, average of the previous 11 months), refused after `max_consecutive` (2) in a row;
+//!     [`periods::compute_provisional`] marks `Bill::provisional`, a `provisional` memo line,
+//!     no LPS (`lps = false`).
+//! * Accumulated readings (2.3.6): [`periods::compute_accumulated`] = one bill per bill month
+//!   (the rules say "split into monthly bills"), units by [`periods::split_units`]
+//!   (`[[accumulated_split]] method` days | equal, cumulative rounding half up: shares sum to
+//!   the total, each within 1 kWh of its exact share), days per month by
+//!   [`periods::month_spans`]; history, carried units, FY quota and arrears chained (month k's
+//!   arrears = month k-1's payable), an `accumulated` memo line on each.
+//! * Correction of provisional bills (2.3.7, KNOWN-CASES B07): [`periods::compute_corrected`]:
+//!   the actual advance since the last actual reading split over the provisional months and
+//!   this month; each provisional month re-priced on its share; one `provisional_adjustment`
+//!   line per month = re-priced bill (current + FPA, rupees) - amount billed provisionally
+//!   (negative = credit), outside every tax / LPS base; `Bill::units_adjusted_kwh` = shares -
+//!   estimates, so `units_kwh + units_adjusted_kwh` = actual advance - provisional units.
 //!
 //! ## UNCONFIRMED defaults (also printed in the bill line's `rule` text or `source`)
 //! * Industrial B-1, B-1b, B-2a, B-2b, B-3 2026 rates (press only; B-4 refused); the FY2025-26
@@ -72,24 +99,50 @@
 //!   stay on the full bill; the caller keeps the fiscal-year quota ledger; GENCO quotas absent.
 //! * PF penalty default: PF < 0.90 -> (0.90 - PF) x 100 x 1% x (energy + fixed), industrial
 //!   only, not in the GST / LPS base.
+//! * Temporary disconnection: a whole bill month is the unit (no proration of a part month);
+//!   energy metered while disconnected is billed; FPA of earlier months, PTV fee and taxes
+//!   unchanged.
+//! * Meter change: MDI = max of the two meters; memo lines only (no meter-change fee).
+//! * Provisional bills: average rounded half up over the months of the 11 present in history
+//!   (either figure alone when the other is absent; none -> refused); at most 2 in a row
+//!   (B07, NEPRA on faulty meters); no LPS on the estimate (B07, 2020 K-Electric agreement).
+//! * Split of accumulated / corrected units by days (B07: "a policy choice"); every split
+//!   month priced on the issue date of the actual bill (crate-wide rule) with its own bill
+//!   month's FPA / QTA; the adjustment of a corrected month is outside the tax and LPS bases
+//!   (its own taxes are inside it); the adjustment is the difference of rupee-rounded bills, so
+//!   B07's 9,661.50 is 9,662 here.
 //!
 //! ## Not modelled
-//! Retailer tax, incremental-consumption package, net metering, accumulated-reading splitting
-//! (2.3.6), provisional / average bills (2.3.7), the 60-month-MDI billing-demand proviso; the
-//! meter multiplying factor is applied by the caller (units arrive multiplied).
+//! Retailer tax, incremental-consumption package, net metering, the 60-month-MDI
+//! billing-demand proviso; the meter multiplying factor of an ordinary reading is applied by
+//! the caller (units arrive multiplied; a meter change applies each meter's MF in
+//! [`periods::meter_change_units`]). Provisional bills and corrections for TOU tariffs
+//! (history has no registers: refused); a TOU <-> non-TOU meter change (a tariff change:
+//! refused); a span mixing never-billed and provisional months (refused: bill the never-billed
+//! months first); the defective-meter "premises unoccupied -> minimum charges only" rule (2.3.8);
+//! register plausibility against the consumer's average (B09 suggests 3 x average; the
+//! rollover gate is a tenth of the register, as in storage); the refusal of a third estimate
+//! raises no meter-replacement task (the caller's job).
 
 pub mod bill;
 pub mod data;
 pub mod error;
 pub mod money;
 pub mod period;
+pub mod periods;
 pub mod reference;
 pub mod tariff;
 
 pub use bill::{
-    compute_bill, compute_bill_with, employee_entitlement_kwh, Bill, BillExtras, BillInput,
-    BillLine, Employee, LineBlock, ServiceStatus,
+    compute_bill, compute_bill_full, compute_bill_with, employee_entitlement_kwh, Bill, BillExtras,
+    BillInput, BillLine, Employee, LineBlock, ReadingFacts, ServiceStatus,
 };
 pub use error::BillingError;
 pub use period::YearMonth;
+pub use periods::{
+    compute_accumulated, compute_corrected, compute_provisional, meter_change_units, month_spans,
+    provisional_units, register_advance, split_accumulated, split_units, CorrectedBill,
+    CorrectedMonth, MeterChange, MeterRegisters, ProvisionalBilled, ProvisionalEstimate,
+    SplitMethod,
+};
 pub use tariff::{LoadSummary, TariffBook, TariffRow};

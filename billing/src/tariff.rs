@@ -492,6 +492,45 @@ pub(crate) struct LongPeriod {
     pub to_days: u32,
 }
 
+/// Temporary disconnection on request (BILLING-RULES 6.1 item 6).
+#[derive(Debug, Clone)]
+pub(crate) struct TempDisconnection {
+    pub ver: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    /// Months of disconnection without fixed / minimum charges; they resume after.
+    pub max_months: u32,
+    /// Base bits of the lines not charged (fixed, minimum_charge).
+    pub waive: u16,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
+/// Provisional (average) bill rule (BILLING-RULES 2.3.7).
+#[derive(Debug, Clone)]
+pub(crate) struct ProvisionalRule {
+    pub ver: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub average_months: u32,
+    pub same_month_last_year: bool,
+    pub max_consecutive: u32,
+    pub lps: bool,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
+/// How accumulated / corrected units are split over months (BILLING-RULES 2.3.6).
+#[derive(Debug, Clone)]
+pub(crate) struct SplitRule {
+    pub ver: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub method: crate::periods::SplitMethod,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
 /// Employee free units per month for a BPS range (BILLING-RULES 7).
 #[derive(Debug, Clone)]
 pub(crate) struct FreeUnits {
@@ -554,6 +593,9 @@ pub struct TariffBook {
     pub(crate) long_period: Vec<LongPeriod>,
     pub(crate) free_units: Vec<FreeUnits>,
     pub(crate) pf: Vec<PfPenalty>,
+    pub(crate) temp_disconnection: Vec<TempDisconnection>,
+    pub(crate) provisional: Vec<ProvisionalRule>,
+    pub(crate) split: Vec<SplitRule>,
 }
 
 /// Is `date` inside `[from, to]`?
@@ -617,7 +659,13 @@ impl TariffBook {
             terms: s.terms.len(),
             holidays: s.holidays.len(),
             determined_tariffs: s.det_tariffs.len(),
-            rules: s.bill_tax.len() + s.long_period.len() + s.free_units.len() + s.pf.len(),
+            rules: s.bill_tax.len()
+                + s.long_period.len()
+                + s.free_units.len()
+                + s.pf.len()
+                + s.temp_disconnection.len()
+                + s.provisional.len()
+                + s.split.len(),
         };
         self.schedules.extend(s.schedules);
         self.tariffs.extend(s.tariffs.into_iter().map(|mut t| {
@@ -648,6 +696,9 @@ impl TariffBook {
         self.long_period.extend(s.long_period);
         self.free_units.extend(s.free_units);
         self.pf.extend(s.pf);
+        self.temp_disconnection.extend(s.temp_disconnection);
+        self.provisional.extend(s.provisional);
+        self.split.extend(s.split);
         self.reindex();
         summary
     }

@@ -14,11 +14,13 @@ use serde::Deserialize;
 
 use super::{
     base, Applies, Band, BillTax, Ed, Exempt, FixedBasis, Flat, Fpa, FreeUnits, Gst, LongPeriod,
-    PerUnit, PfFormula, PfPenalty, Ptv, Qta, Residential, Schedule, Slab, SlabPricing, Tariff,
-    TariffBook, TariffKind, TaxKind, TaxSlab, Terms, Tou,
+    PerUnit, PfFormula, PfPenalty, ProvisionalRule, Ptv, Qta, Residential, Schedule, Slab,
+    SlabPricing, SplitRule, Tariff, TariffBook, TariffKind, TaxKind, TaxSlab, TempDisconnection,
+    Terms, Tou,
 };
 use crate::error::BillingError;
 use crate::period::YearMonth;
+use crate::periods::SplitMethod;
 
 /// Largest |rate| in Rs/kWh accepted from data.
 const MAX_RATE_RS_PER_KWH: i64 = 1_000;
@@ -72,6 +74,61 @@ struct RawFile {
     employee_free_units: Vec<RawFreeUnits>,
     #[serde(default)]
     pf_penalty: Vec<RawPf>,
+    #[serde(default)]
+    temp_disconnection: Vec<RawTempDisconnection>,
+    #[serde(default)]
+    provisional: Vec<RawProvisional>,
+    #[serde(default)]
+    accumulated_split: Vec<RawSplit>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTempDisconnection {
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    max_months: u32,
+    waive: Vec<String>,
+    source: String,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvisional {
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    average_months: u32,
+    same_month_last_year: bool,
+    max_consecutive: u32,
+    lps: bool,
+    source: String,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSplit {
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    method: String,
+    source: String,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -424,6 +481,9 @@ pub(super) struct Staged {
     pub long_period: Vec<LongPeriod>,
     pub free_units: Vec<FreeUnits>,
     pub pf: Vec<PfPenalty>,
+    pub temp_disconnection: Vec<TempDisconnection>,
+    pub provisional: Vec<ProvisionalRule>,
+    pub split: Vec<SplitRule>,
 }
 
 fn invalid(item: &str, field: &'static str, reason: impl Into<String>) -> BillingError {
@@ -570,6 +630,9 @@ pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingErro
         long_period: Vec::new(),
         free_units: Vec::new(),
         pf: Vec::new(),
+        temp_disconnection: Vec::new(),
+        provisional: Vec::new(),
+        split: Vec::new(),
     };
 
     // ---- schedules and tariffs
@@ -968,7 +1031,128 @@ pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingErro
     }
 
     stage_rules(book, &raw, &mut st)?;
+    stage_reading_rules(book, &raw, &mut st)?;
     Ok(st)
+}
+
+/// The start date must be new for its kind (versions are append-only).
+fn new_start(
+    starts: &mut HashSet<NaiveDate>,
+    kind: &'static str,
+    from: NaiveDate,
+) -> Result<(), BillingError> {
+    if starts.insert(from) {
+        Ok(())
+    } else {
+        Err(BillingError::Duplicate {
+            kind,
+            key: from.to_string(),
+        })
+    }
+}
+
+/// Temporary disconnection, provisional bills, accumulated-reading split.
+fn stage_reading_rules(
+    book: &TariffBook,
+    raw: &RawFile,
+    st: &mut Staged,
+) -> Result<(), BillingError> {
+    let mut starts: HashSet<NaiveDate> = book.temp_disconnection.iter().map(|t| t.from).collect();
+    for r in &raw.temp_disconnection {
+        let item = format!("temp_disconnection from {}", r.effective_from);
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        new_start(&mut starts, "temporary-disconnection rule start", from)?;
+        if r.max_months == 0 || r.max_months > 120 {
+            return Err(invalid(&item, "max_months", "must be 1..=120"));
+        }
+        let waive = base_mask(&item, "waive", &r.waive)?;
+        if waive & !(base::FIXED | base::MINIMUM_CHARGE) != 0 {
+            return Err(invalid(
+                &item,
+                "waive",
+                "may only name fixed, minimum_charge",
+            ));
+        }
+        st.temp_disconnection.push(TempDisconnection {
+            ver: tag(
+                format!("temp disconnection <= {} months@{from}", r.max_months),
+                r.confirmed,
+            ),
+            from,
+            to,
+            max_months: r.max_months,
+            waive,
+            confirmed: r.confirmed,
+            label: unconfirmed(
+                format!("temp disconnection@{from} ({})", r.source),
+                r.confirmed,
+            ),
+        });
+    }
+
+    let mut starts: HashSet<NaiveDate> = book.provisional.iter().map(|t| t.from).collect();
+    for r in &raw.provisional {
+        let item = format!("provisional from {}", r.effective_from);
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        new_start(&mut starts, "provisional-bill rule start", from)?;
+        if r.average_months == 0 || r.average_months > 11 {
+            return Err(invalid(
+                &item,
+                "average_months",
+                "must be 1..=11 (the months before the same month last year)",
+            ));
+        }
+        if r.max_consecutive == 0 || r.max_consecutive > 12 {
+            return Err(invalid(&item, "max_consecutive", "must be 1..=12"));
+        }
+        st.provisional.push(ProvisionalRule {
+            ver: tag(
+                format!(
+                    "provisional avg {}m max {}@{from}",
+                    r.average_months, r.max_consecutive
+                ),
+                r.confirmed,
+            ),
+            from,
+            to,
+            average_months: r.average_months,
+            same_month_last_year: r.same_month_last_year,
+            max_consecutive: r.max_consecutive,
+            lps: r.lps,
+            confirmed: r.confirmed,
+            label: unconfirmed(format!("provisional@{from} ({})", r.source), r.confirmed),
+        });
+    }
+
+    let mut starts: HashSet<NaiveDate> = book.split.iter().map(|t| t.from).collect();
+    for r in &raw.accumulated_split {
+        let item = format!("accumulated_split from {}", r.effective_from);
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        new_start(&mut starts, "accumulated-split rule start", from)?;
+        let method = match r.method.as_str() {
+            "days" => SplitMethod::Days,
+            "equal" => SplitMethod::Equal,
+            o => {
+                return Err(invalid(
+                    &item,
+                    "method",
+                    format!("unknown method {o:?} (days|equal)"),
+                ))
+            }
+        };
+        st.split.push(SplitRule {
+            ver: tag(format!("split by {}@{from}", r.method), r.confirmed),
+            from,
+            to,
+            method,
+            confirmed: r.confirmed,
+            label: unconfirmed(
+                format!("split by {}@{from} ({})", r.method, r.source),
+                r.confirmed,
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Further / extra / income tax, long-period scaling, employee free units, PF penalty.

@@ -1,0 +1,815 @@
+//! Reading periods that are not one actual reading of one meter for one month: meter replaced
+//! mid-cycle, accumulated readings (several months read at once, BILLING-RULES 2.3.6),
+//! provisional (average) bills and their correction (2.3.7, KNOWN-CASES B07), and register
+//! rollover (B09). Temporary disconnection is a [`crate::ReadingFacts`] field handled by
+//! [`crate::compute_bill_full`].
+//!
+//! * **Meter change** ([`meter_change_units`]): units = (final - previous) x MF of the old
+//!   meter + (present - initial) x MF of the new meter, per register (TOU: peak and off-peak
+//!   separately); each advance allows one register rollover ([`register_advance`]). The bill
+//!   says so in `meter_old` / `meter_new` memo lines (readings and MF in `source`). MDI = max of
+//!   the two meters (UNCONFIRMED default). A change between a TOU and a non-TOU meter is
+//!   refused (it is a tariff change, not modelled).
+//! * **Accumulated reading** ([`compute_accumulated`]): "must be split into monthly bills so
+//!   the consumer gets the slab benefit" — one [`Bill`] per bill month, each on its share
+//!   ([`split_units`]: by days or equally per `[[accumulated_split]]`, cumulative rounding half
+//!   up, so the shares sum to the total), each with its own slabs, band (history includes the
+//!   earlier shares), FPA / QTA months and an `accumulated` memo line. All are priced on the
+//!   issue date (the crate-wide rule), share its due date, and are chained: each month's
+//!   arrears = the previous month's payable within due date, so the last bill's payable is
+//!   the whole amount owed.
+//! * **Provisional bill** ([`provisional_units`], [`compute_provisional`]): units = lower of
+//!   the same month last year and the average of the previous 11 months (`[[provisional]]`);
+//!   the bill is marked `provisional` with a memo line; no LPS (B07, UNCONFIRMED); a bill
+//!   beyond `max_consecutive` (2) in a row is refused.
+//! * **Correction** ([`compute_corrected`]): the actual advance since the last actual reading
+//!   is split over the provisional months and this month (as for an accumulated reading);
+//!   each provisional month is re-priced on its share ("a corrected bill with slab benefit")
+//!   and one `provisional_adjustment` line per month carries (re-priced bill - amount billed
+//!   provisionally), negative = credit; this month is billed on its share. Net units =
+//!   actual advance - units billed provisionally = `units_kwh + units_adjusted_kwh`.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, Months, NaiveDate};
+use rust_decimal::Decimal;
+
+use crate::bill::{
+    compute_inner, employee_entitlement_kwh, Adjustment, Bill, BillExtras, BillInput, Memo,
+    ReadingFacts, MAX_ARREARS_RS, MAX_UNITS_KWH,
+};
+use crate::error::BillingError;
+use crate::period::YearMonth;
+use crate::tariff::{latest, ProvisionalRule, SplitRule, TariffBook};
+
+/// Most bill months one accumulated reading or correction may cover.
+pub const MAX_SPAN_MONTHS: usize = 12;
+
+/// How units of several months are shared out (`[[accumulated_split]] method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitMethod {
+    /// In proportion to each month's days (KNOWN-CASES B07).
+    Days,
+    /// The same share for every month.
+    Equal,
+}
+
+fn bad(field: &'static str, reason: impl Into<String>) -> BillingError {
+    BillingError::BadInput {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// Units a register advanced from `previous` to `present`, allowing one rollover of a register
+/// of `max(5, digits(previous))` digits when the wrapped advance is under a tenth of the
+/// register (KNOWN-CASES B09); a genuinely lower reading is `None`. Same rule as
+/// `storage::register_advance` (which computes the units of ordinary readings).
+pub fn register_advance(previous: u64, present: u64) -> Option<u64> {
+    if present >= previous {
+        return Some(present - previous);
+    }
+    let digits = (previous.checked_ilog10().unwrap_or(0) + 1).max(5);
+    let modulus = 10u64.checked_pow(digits)?;
+    let wrapped = modulus - previous + present;
+    (wrapped < modulus / 10).then_some(wrapped)
+}
+
+/// One meter's registers over the part of the reading period it was installed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeterRegisters {
+    /// Off-peak (single) register at the start: the previous reading of the old meter, the
+    /// initial reading of the new meter.
+    pub offpeak_from: u64,
+    /// Off-peak register at the end: the final reading of the old meter (when removed), the
+    /// present reading of the new meter.
+    pub offpeak_to: u64,
+    /// Peak register (from, to); `None` for a non-TOU meter.
+    pub peak: Option<(u64, u64)>,
+    /// This meter's multiplying factor (>= 1).
+    pub multiplying_factor: u32,
+    /// MDI read on this meter, kW.
+    pub mdi_kw: Option<Decimal>,
+}
+
+/// Units of a reading period in which the meter was replaced ([`meter_change_units`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeterChange {
+    /// The removed meter.
+    pub old: MeterRegisters,
+    /// The installed meter.
+    pub new: MeterRegisters,
+    /// Old meter off-peak units x its MF.
+    pub old_offpeak_kwh: u64,
+    /// Old meter peak units x its MF (0 non-TOU).
+    pub old_peak_kwh: u64,
+    /// New meter off-peak units x its MF.
+    pub new_offpeak_kwh: u64,
+    /// New meter peak units x its MF (0 non-TOU).
+    pub new_peak_kwh: u64,
+}
+
+impl MeterChange {
+    /// Off-peak units to bill: old + new.
+    pub fn offpeak_kwh(&self) -> u64 {
+        self.old_offpeak_kwh + self.new_offpeak_kwh
+    }
+    /// Peak units to bill: old + new.
+    pub fn peak_kwh(&self) -> u64 {
+        self.old_peak_kwh + self.new_peak_kwh
+    }
+    /// MDI of the period: the larger of the two meters' (0 if neither was read).
+    pub fn mdi_kw(&self) -> Decimal {
+        let a = self.old.mdi_kw.unwrap_or(Decimal::ZERO);
+        let b = self.new.mdi_kw.unwrap_or(Decimal::ZERO);
+        a.max(b)
+    }
+}
+
+fn advance_x_mf(field: &'static str, from: u64, to: u64, mf: u32) -> Result<u64, BillingError> {
+    let d = register_advance(from, to).ok_or_else(|| {
+        bad(
+            field,
+            format!("reading {to} is below {from} and is not a register rollover"),
+        )
+    })?;
+    d.checked_mul(u64::from(mf))
+        .filter(|u| *u <= MAX_UNITS_KWH)
+        .ok_or_else(|| bad(field, format!("{d} x MF {mf} exceeds {MAX_UNITS_KWH}")))
+}
+
+/// Units of a period in which the meter was replaced: old meter (previous -> final) x its MF
+/// plus new meter (initial -> present) x its MF, per register. Both meters must be TOU or both
+/// not; an MF of 0 and a lower reading that is not a rollover are refused.
+pub fn meter_change_units(
+    old: &MeterRegisters,
+    new: &MeterRegisters,
+) -> Result<MeterChange, BillingError> {
+    for (field, m) in [("meter_change.old", old), ("meter_change.new", new)] {
+        if m.multiplying_factor == 0 {
+            return Err(bad(field, "multiplying factor must be >= 1"));
+        }
+        if let Some(d) = m.mdi_kw {
+            if d.is_sign_negative() && !d.is_zero() {
+                return Err(bad(field, format!("MDI {d} is negative")));
+            }
+        }
+    }
+    if old.peak.is_some() != new.peak.is_some() {
+        return Err(bad(
+            "meter_change",
+            "old and new meter must both have peak registers (TOU) or neither: a TOU / non-TOU \
+             meter change is a tariff change, not modelled",
+        ));
+    }
+    let peak = |field, m: &MeterRegisters| match m.peak {
+        Some((a, b)) => advance_x_mf(field, a, b, m.multiplying_factor),
+        None => Ok(0),
+    };
+    let mc = MeterChange {
+        old: *old,
+        new: *new,
+        old_offpeak_kwh: advance_x_mf(
+            "meter_change.old",
+            old.offpeak_from,
+            old.offpeak_to,
+            old.multiplying_factor,
+        )?,
+        old_peak_kwh: peak("meter_change.old", old)?,
+        new_offpeak_kwh: advance_x_mf(
+            "meter_change.new",
+            new.offpeak_from,
+            new.offpeak_to,
+            new.multiplying_factor,
+        )?,
+        new_peak_kwh: peak("meter_change.new", new)?,
+    };
+    if mc.offpeak_kwh() + mc.peak_kwh() > MAX_UNITS_KWH {
+        return Err(bad("meter_change", format!("exceeds {MAX_UNITS_KWH} kWh")));
+    }
+    Ok(mc)
+}
+
+/// Shares of `total` over months weighted by `days` ([`SplitMethod::Days`]) or equally:
+/// cumulative rounding half up (share k = round(total x W_1..k / W) - round(total x
+/// W_1..k-1 / W)), so the shares sum to `total` and each is within one unit of its exact
+/// share. All-zero weights split equally. Empty `days` gives an empty vector.
+pub fn split_units(method: SplitMethod, total: u64, days: &[u32]) -> Vec<u64> {
+    let w = |d: u32| match method {
+        SplitMethod::Days => u128::from(d),
+        SplitMethod::Equal => 1,
+    };
+    let mut den: u128 = days.iter().map(|d| w(*d)).sum();
+    let equal = den == 0;
+    if equal {
+        den = days.len() as u128;
+    }
+    let t = u128::from(total);
+    let mut cum_w = 0u128;
+    let mut prev = 0u128;
+    let mut out = Vec::with_capacity(days.len());
+    for d in days {
+        cum_w += if equal { 1 } else { w(*d) };
+        let cum = (2 * t * cum_w + den) / (2 * den);
+        out.push(u64::try_from(cum - prev).unwrap_or(0));
+        prev = cum;
+    }
+    out
+}
+
+/// The bill months between two readings with each month's days: month k ends on the k-th
+/// monthly anniversary of `previous_reading_date` (the last day of the month when the previous
+/// reading was on a month end, e.g. Feb 29 -> Mar 31 -> Apr 30), the last ends on
+/// `reading_date`. Months are `first_cycle..=last_cycle`.
+pub fn month_spans(
+    previous_reading_date: NaiveDate,
+    reading_date: NaiveDate,
+    first_cycle: YearMonth,
+    last_cycle: YearMonth,
+) -> Result<Vec<(YearMonth, u32)>, BillingError> {
+    first_cycle
+        .validate()
+        .map_err(|e| bad("first_cycle", e.to_string()))?;
+    last_cycle
+        .validate()
+        .map_err(|e| bad("last_cycle", e.to_string()))?;
+    let n = last_cycle.index() - first_cycle.index() + 1;
+    if n < 1 || n as usize > MAX_SPAN_MONTHS {
+        return Err(bad(
+            "last_cycle",
+            format!("{first_cycle}..={last_cycle} is not 1..={MAX_SPAN_MONTHS} months"),
+        ));
+    }
+    let month_end = previous_reading_date
+        .succ_opt()
+        .is_some_and(|d| d.month() != previous_reading_date.month());
+    let mut out = Vec::with_capacity(n as usize);
+    let mut start = previous_reading_date;
+    for k in 1..=n {
+        let end = if k == n {
+            reading_date
+        } else {
+            let e = previous_reading_date
+                .checked_add_months(Months::new(k as u32))
+                .ok_or_else(|| bad("reading_date", "date out of range"))?;
+            if month_end {
+                // last day of e's month
+                let first_next = e
+                    .with_day(1)
+                    .and_then(|d| d.checked_add_months(Months::new(1)))
+                    .ok_or_else(|| bad("reading_date", "date out of range"))?;
+                first_next
+                    .pred_opt()
+                    .ok_or_else(|| bad("reading_date", "date out of range"))?
+            } else {
+                e
+            }
+        };
+        let days = (end - start).num_days();
+        if days < 1 {
+            return Err(bad(
+                "reading_date",
+                format!(
+                    "{reading_date} leaves no days for bill month {} after {previous_reading_date}",
+                    first_cycle.add_months((k - 1) as i32)
+                ),
+            ));
+        }
+        out.push((first_cycle.add_months((k - 1) as i32), days as u32));
+        start = end;
+    }
+    Ok(out)
+}
+
+fn split_rule(book: &TariffBook, date: NaiveDate) -> Result<&SplitRule, BillingError> {
+    latest(&book.split, date, |r| (r.from, r.to), |_| true).ok_or_else(|| {
+        BillingError::RateUnknown {
+            what: "accumulated-reading split rule".into(),
+            date,
+        }
+    })
+}
+
+fn provisional_rule(book: &TariffBook, date: NaiveDate) -> Result<&ProvisionalRule, BillingError> {
+    latest(&book.provisional, date, |r| (r.from, r.to), |_| true).ok_or_else(|| {
+        BillingError::RateUnknown {
+            what: "provisional-bill rule".into(),
+            date,
+        }
+    })
+}
+
+/// `total` split over `months` by the `[[accumulated_split]]` rule in force on `date`.
+pub fn split_accumulated(
+    book: &TariffBook,
+    date: NaiveDate,
+    total: u64,
+    months: &[(YearMonth, u32)],
+) -> Result<Vec<(YearMonth, u64)>, BillingError> {
+    let rule = split_rule(book, date)?;
+    let days: Vec<u32> = months.iter().map(|(_, d)| *d).collect();
+    Ok(months
+        .iter()
+        .zip(split_units(rule.method, total, &days))
+        .map(|((m, _), u)| (*m, u))
+        .collect())
+}
+
+/// Months must be consecutive, end at the input's cycle, have >= 1 day each and sum to the
+/// input's period.
+fn validate_span(input: &BillInput, months: &[(YearMonth, u32)]) -> Result<(), BillingError> {
+    if months.is_empty() || months.len() > MAX_SPAN_MONTHS {
+        return Err(bad(
+            "months",
+            format!("must list 1..={MAX_SPAN_MONTHS} bill months"),
+        ));
+    }
+    for w in months.windows(2) {
+        if w[1].0.index() != w[0].0.index() + 1 {
+            return Err(bad(
+                "months",
+                format!("{} does not follow {}", w[1].0, w[0].0),
+            ));
+        }
+    }
+    if months.last().map(|(m, _)| *m) != Some(input.cycle) {
+        return Err(bad("months", "the last month must be the input's cycle"));
+    }
+    if months.iter().any(|(_, d)| *d == 0) {
+        return Err(bad("months", "every month needs at least one day"));
+    }
+    let sum: u64 = months.iter().map(|(_, d)| u64::from(*d)).sum();
+    if sum != u64::from(input.period_days) {
+        return Err(bad(
+            "months",
+            format!(
+                "days sum to {sum}, the input's period is {} days",
+                input.period_days
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A meter change of a split reading covers the whole reading (the last month's bill shows it).
+fn check_meter_change(input: &BillInput, facts: &ReadingFacts) -> Result<(), BillingError> {
+    if let Some(mc) = &facts.meter_change {
+        if input.units_offpeak_kwh != mc.offpeak_kwh() || input.units_peak_kwh != mc.peak_kwh() {
+            return Err(bad(
+                "meter_change",
+                "the reading's units differ from old + new meter units",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// State carried from one split month to the next.
+struct Chain {
+    history: Vec<(YearMonth, u64)>,
+    carried_in: u64,
+    quota: Option<u64>,
+}
+
+impl Chain {
+    fn new(input: &BillInput, extras: &BillExtras, months: &[(YearMonth, u32)]) -> Chain {
+        let first = months.first().map(|(m, _)| m.index()).unwrap_or(0);
+        Chain {
+            history: input
+                .history
+                .iter()
+                .filter(|(m, _)| m.index() < first)
+                .copied()
+                .collect(),
+            carried_in: extras.units_carried_in_kwh,
+            quota: extras.employee.map(|e| e.quota_remaining_kwh),
+        }
+    }
+
+    /// Extras for `cycle`: carried-in units and the fiscal-year quota, reset on 1 July.
+    fn extras(
+        &mut self,
+        book: &TariffBook,
+        extras: &BillExtras,
+        cycle: YearMonth,
+        first: bool,
+        date: NaiveDate,
+    ) -> BillExtras {
+        let mut e = *extras;
+        e.units_carried_in_kwh = self.carried_in;
+        if let Some(mut emp) = e.employee {
+            if !first && cycle.month == 7 {
+                self.quota = employee_entitlement_kwh(book, emp.bps, emp.status, date)
+                    .map(|m| m.saturating_mul(12));
+            }
+            emp.quota_remaining_kwh = self.quota.unwrap_or(0);
+            e.employee = Some(emp);
+        }
+        e
+    }
+
+    fn after(&mut self, cycle: YearMonth, bill: &Bill) {
+        self.history.push((cycle, bill.units_kwh));
+        self.carried_in = bill.units_carried_forward_kwh;
+        if let Some(q) = &mut self.quota {
+            *q = q.saturating_sub(bill.employee_free_units_kwh);
+        }
+    }
+}
+
+const R_ACC_DAYS: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading), shares by days";
+const R_ACC_DAYS_U: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading), shares by days [UNCONFIRMED: the day split is a policy choice]";
+const R_ACC_EQ: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading), equal shares";
+const R_ACC_EQ_U: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading), equal shares [UNCONFIRMED: split policy]";
+const R_ADJUST: &str = "provisional bill corrected: the month re-billed on its share of the actual units (slab benefit kept) minus the amount billed provisionally, negative = credit (quantity = actual - provisional kWh) [UNCONFIRMED: split policy of readings.toml; adjustment outside the tax and LPS bases]";
+
+fn split_memo(rule: &SplitRule, k: usize, n: usize, days: u32, share: u64, total: u64) -> Memo {
+    Memo {
+        line: "accumulated",
+        quantity: Decimal::from(total),
+        rule: match (rule.method, rule.confirmed) {
+            (SplitMethod::Days, true) => R_ACC_DAYS,
+            (SplitMethod::Days, false) => R_ACC_DAYS_U,
+            (SplitMethod::Equal, true) => R_ACC_EQ,
+            (SplitMethod::Equal, false) => R_ACC_EQ_U,
+        },
+        source: format!(
+            "{}: month {} of {n}, {days} days, {share} of {total} kWh",
+            rule.label,
+            k + 1
+        )
+        .into(),
+        version: rule.ver.clone(),
+    }
+}
+
+/// Bills an accumulated reading (one reading covering `months`, the last being the input's
+/// cycle): one bill per month, each on its share of the units ([`split_accumulated`]; TOU
+/// registers split separately), history including the earlier shares, chained arrears
+/// (month k's arrears = month k-1's payable within due date), carried-forward units and the
+/// employee quota chained. `input` holds the whole reading (units, `period_days` = sum of the
+/// months' days, arrears before the first month); `facts` (meter change, temporary
+/// disconnection) apply to the last month only; a provisional estimate is refused here. The
+/// months must not be in `input.history` (already billed months go to
+/// [`compute_corrected`]).
+pub fn compute_accumulated(
+    book: &TariffBook,
+    input: &BillInput,
+    extras: &BillExtras,
+    facts: &ReadingFacts,
+    months: &[(YearMonth, u32)],
+) -> Result<Vec<Bill>, BillingError> {
+    validate_span(input, months)?;
+    if facts.provisional.is_some() {
+        return Err(bad(
+            "provisional",
+            "an accumulated reading is an actual reading",
+        ));
+    }
+    if let Some((m, _)) = input
+        .history
+        .iter()
+        .find(|(m, _)| months.iter().any(|(c, _)| c == m))
+    {
+        return Err(bad(
+            "history",
+            format!("{m} is already billed: correct it with compute_corrected"),
+        ));
+    }
+    check_meter_change(input, facts)?;
+    let rule = split_rule(book, input.issue_date)?;
+    let days: Vec<u32> = months.iter().map(|(_, d)| *d).collect();
+    let off = split_units(rule.method, input.units_offpeak_kwh, &days);
+    let pk = split_units(rule.method, input.units_peak_kwh, &days);
+    let total = input.units_offpeak_kwh + input.units_peak_kwh;
+    let n = months.len();
+    let mut chain = Chain::new(input, extras, months);
+    let mut bills: Vec<Bill> = Vec::with_capacity(n);
+    let mut arrears = input.arrears_rs;
+    for (k, (cycle, d)) in months.iter().enumerate() {
+        let last = k + 1 == n;
+        let e = chain.extras(book, extras, *cycle, k == 0, input.issue_date);
+        let mut i = *input;
+        i.cycle = *cycle;
+        i.period_days = *d;
+        i.units_offpeak_kwh = off[k];
+        i.units_peak_kwh = pk[k];
+        i.history = &chain.history;
+        i.arrears_rs = arrears;
+        let f = if last {
+            *facts
+        } else {
+            ReadingFacts::default()
+        };
+        let memo = (n > 1).then(|| split_memo(rule, k, n, *d, off[k] + pk[k], total));
+        let bill = compute_inner(book, &i, &e, &f, &[], memo.as_ref())?;
+        if bill.payable_within_due_rs.abs() > Decimal::from(MAX_ARREARS_RS) {
+            return Err(bad("arrears_rs", "chained arrears out of range"));
+        }
+        arrears = bill.payable_within_due_rs;
+        chain.after(*cycle, &bill);
+        bills.push(bill);
+    }
+    Ok(bills)
+}
+
+/// A provisional (average) estimate ([`provisional_units`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProvisionalEstimate {
+    /// Units to bill: the lower of the two figures present.
+    pub units_kwh: u64,
+    /// Units of the same month last year, if in history (and the rule uses it).
+    pub same_month_last_year_kwh: Option<u64>,
+    /// Average of the previous months present in history, rounded half up.
+    pub average_kwh: Option<u64>,
+    /// How many months the average is over (0 if none).
+    pub average_of_months: u32,
+}
+
+impl ProvisionalEstimate {
+    pub(crate) fn source(&self, label: &str) -> Arc<str> {
+        let same = self
+            .same_month_last_year_kwh
+            .map_or("absent".to_string(), |u| u.to_string());
+        let avg = self
+            .average_kwh
+            .map_or("absent".to_string(), |u| u.to_string());
+        format!(
+            "{label}: same month last year {same}, average of {} months {avg}",
+            self.average_of_months
+        )
+        .into()
+    }
+}
+
+/// The provisional units for bill month `cycle` from `history` (billed units of earlier
+/// months) under the `[[provisional]]` rule in force on `date`: the lower of the same month
+/// last year and the average of the previous `average_months` (11) months, averaged over the
+/// months present and rounded half up; one of the two alone when the other is absent; refused
+/// when both are. `consecutive_before` = provisional bills issued in a row just before this
+/// one: at `max_consecutive` (2) or more the estimate is refused (read or replace the meter).
+pub fn provisional_units(
+    book: &TariffBook,
+    cycle: YearMonth,
+    history: &[(YearMonth, u64)],
+    date: NaiveDate,
+    consecutive_before: u32,
+) -> Result<ProvisionalEstimate, BillingError> {
+    cycle.validate().map_err(|e| bad("cycle", e.to_string()))?;
+    let rule = provisional_rule(book, date)?;
+    if consecutive_before >= rule.max_consecutive {
+        return Err(bad(
+            "provisional",
+            format!(
+                "{consecutive_before} provisional bills in a row already (limit {}): an actual \
+                 reading or a meter replacement is needed",
+                rule.max_consecutive
+            ),
+        ));
+    }
+    let get = |off: i32| {
+        let m = cycle.add_months(-off);
+        history.iter().find(|(h, _)| *h == m).map(|(_, u)| *u)
+    };
+    let same = if rule.same_month_last_year {
+        get(12)
+    } else {
+        None
+    };
+    let mut sum = 0u128;
+    let mut count = 0u32;
+    for off in 1..=rule.average_months as i32 {
+        if let Some(u) = get(off) {
+            if u > MAX_UNITS_KWH {
+                return Err(bad("history", format!("{u} kWh exceeds {MAX_UNITS_KWH}")));
+            }
+            sum += u128::from(u);
+            count += 1;
+        }
+    }
+    let average = (count > 0).then(|| {
+        let c = u128::from(count);
+        u64::try_from((2 * sum + c) / (2 * c)).unwrap_or(MAX_UNITS_KWH)
+    });
+    let units = match (same, average) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(a), None) => a,
+        (None, Some(b)) => b,
+        (None, None) => {
+            return Err(bad(
+                "history",
+                format!("no history to estimate bill month {cycle} from"),
+            ))
+        }
+    };
+    if units > MAX_UNITS_KWH {
+        return Err(bad(
+            "history",
+            format!("{units} kWh exceeds {MAX_UNITS_KWH}"),
+        ));
+    }
+    Ok(ProvisionalEstimate {
+        units_kwh: units,
+        same_month_last_year_kwh: same,
+        average_kwh: average,
+        average_of_months: count,
+    })
+}
+
+/// A provisional (average) bill: the units of `input` are replaced by
+/// [`provisional_units`] (non-TOU only); the bill is marked `provisional`, carries a
+/// `provisional` memo line with the estimate's basis and, by the rule's `lps = false`, no
+/// LPS. The caller remembers [`ProvisionalBilled`] for the correction.
+pub fn compute_provisional(
+    book: &TariffBook,
+    input: &BillInput,
+    extras: &BillExtras,
+    consecutive_before: u32,
+) -> Result<Bill, BillingError> {
+    let est = provisional_units(
+        book,
+        input.cycle,
+        input.history,
+        input.issue_date,
+        consecutive_before,
+    )?;
+    let mut i = *input;
+    i.units_offpeak_kwh = est.units_kwh;
+    i.units_peak_kwh = 0;
+    let facts = ReadingFacts {
+        provisional: Some(est),
+        ..ReadingFacts::default()
+    };
+    compute_inner(book, &i, extras, &facts, &[], None)
+}
+
+/// What a provisional bill charged, kept by the caller until the actual reading arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProvisionalBilled {
+    /// Its bill month.
+    pub cycle: YearMonth,
+    /// Units billed provisionally (`Bill::units_kwh`).
+    pub units_kwh: u64,
+    /// Amount charged: `current_bill_rs + total_fpa_rs` of the provisional bill (no LPS).
+    pub billed_rs: Decimal,
+}
+
+/// One corrected provisional month of a [`CorrectedBill`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectedMonth {
+    /// Bill month.
+    pub cycle: YearMonth,
+    /// Its share of the actual units (record this in history in place of the estimate).
+    pub units_actual_kwh: u64,
+    /// Units billed provisionally.
+    pub units_provisional_kwh: u64,
+    /// The month re-priced on its share: current bill + total FPA.
+    pub corrected_rs: Decimal,
+    /// Amount billed provisionally.
+    pub provisional_rs: Decimal,
+    /// `corrected_rs - provisional_rs` (the `provisional_adjustment` line).
+    pub adjustment_rs: Decimal,
+}
+
+/// The bill on an actual reading that follows provisional bills ([`compute_corrected`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectedBill {
+    /// This month's bill: its share of the actual units priced normally, plus one
+    /// `provisional_adjustment` line per corrected month in the current bill.
+    pub bill: Bill,
+    /// The corrected months, oldest first.
+    pub months: Vec<CorrectedMonth>,
+    /// This bill's month.
+    pub cycle: YearMonth,
+}
+
+impl CorrectedBill {
+    /// Actual units per month (corrected months, then this month): the history to record.
+    pub fn history(&self) -> Vec<(YearMonth, u64)> {
+        let mut h: Vec<(YearMonth, u64)> = self
+            .months
+            .iter()
+            .map(|m| (m.cycle, m.units_actual_kwh))
+            .collect();
+        h.push((self.cycle, self.bill.units_kwh));
+        h
+    }
+}
+
+/// The bill on the first actual reading after provisional bills. `input` is this month's
+/// actual reading with `units_offpeak_kwh` = the actual advance since the last **actual**
+/// reading (non-TOU), `period_days` = days since that reading, `arrears_rs` as owed (an unpaid
+/// provisional bill is in it). `months` = the provisional months then this month, with days
+/// (e.g. from [`month_spans`]); `provisional` = what each provisional month billed, same order.
+/// The actual units are split over the months ([`split_accumulated`]); each provisional month
+/// is re-priced on its share (history with the corrected shares, no arrears) and the bill
+/// carries `corrected - provisional` per month as a `provisional_adjustment` line (negative =
+/// credit; outside the tax and LPS bases since each amount includes its own taxes); this month
+/// is billed on its share. `history` may list the provisional months (their estimates are
+/// replaced by the shares).
+pub fn compute_corrected(
+    book: &TariffBook,
+    input: &BillInput,
+    extras: &BillExtras,
+    facts: &ReadingFacts,
+    months: &[(YearMonth, u32)],
+    provisional: &[ProvisionalBilled],
+) -> Result<CorrectedBill, BillingError> {
+    validate_span(input, months)?;
+    if facts.provisional.is_some() {
+        return Err(bad(
+            "provisional",
+            "the correcting bill is an actual reading",
+        ));
+    }
+    if provisional.is_empty() || provisional.len() + 1 != months.len() {
+        return Err(bad(
+            "provisional",
+            "one provisional bill for every month but the last",
+        ));
+    }
+    for (p, (m, _)) in provisional.iter().zip(months) {
+        if p.cycle != *m {
+            return Err(bad(
+                "provisional",
+                format!("provisional bill {} listed against month {m}", p.cycle),
+            ));
+        }
+        if p.billed_rs.abs() > Decimal::from(MAX_ARREARS_RS) || p.units_kwh > MAX_UNITS_KWH {
+            return Err(bad("provisional", format!("bill {} out of range", p.cycle)));
+        }
+    }
+    if input.units_peak_kwh != 0 {
+        return Err(bad(
+            "units_peak_kwh",
+            "provisional bills are not modelled for TOU",
+        ));
+    }
+    let prule = provisional_rule(book, input.issue_date)?;
+    if provisional.len() > prule.max_consecutive as usize {
+        return Err(bad(
+            "provisional",
+            format!(
+                "{} provisional months exceed the limit of {}",
+                provisional.len(),
+                prule.max_consecutive
+            ),
+        ));
+    }
+    check_meter_change(input, facts)?;
+    let rule = split_rule(book, input.issue_date)?;
+    let days: Vec<u32> = months.iter().map(|(_, d)| *d).collect();
+    let shares = split_units(rule.method, input.units_offpeak_kwh, &days);
+    let total = input.units_offpeak_kwh;
+    let n = months.len();
+    let mut chain = Chain::new(input, extras, months);
+    let mut out = Vec::with_capacity(n - 1);
+    let mut adjustments = Vec::with_capacity(n - 1);
+    for (k, ((cycle, d), p)) in months.iter().zip(provisional).enumerate() {
+        let e = chain.extras(book, extras, *cycle, k == 0, input.issue_date);
+        let mut i = *input;
+        i.cycle = *cycle;
+        i.period_days = *d;
+        i.units_offpeak_kwh = shares[k];
+        i.history = &chain.history;
+        i.arrears_rs = Decimal::ZERO;
+        let memo = split_memo(rule, k, n, *d, shares[k], total);
+        let bill = compute_inner(book, &i, &e, &ReadingFacts::default(), &[], Some(&memo))?;
+        let corrected = bill.current_bill_rs + bill.total_fpa_rs;
+        let adj = corrected - p.billed_rs;
+        let kwh = i64::try_from(shares[k]).unwrap_or(i64::MAX)
+            - i64::try_from(p.units_kwh).unwrap_or(i64::MAX);
+        adjustments.push(Adjustment {
+            kwh,
+            amount_rs: adj,
+            rule: R_ADJUST,
+            source: format!(
+                "{cycle}: billed provisionally {} kWh Rs {}; actual share {} kWh Rs {corrected} ({})",
+                p.units_kwh, p.billed_rs, shares[k], rule.label
+            )
+            .into(),
+        });
+        out.push(CorrectedMonth {
+            cycle: *cycle,
+            units_actual_kwh: shares[k],
+            units_provisional_kwh: p.units_kwh,
+            corrected_rs: corrected,
+            provisional_rs: p.billed_rs,
+            adjustment_rs: adj,
+        });
+        chain.after(*cycle, &bill);
+    }
+    let (cycle, d) = months[n - 1];
+    let e = chain.extras(book, extras, cycle, false, input.issue_date);
+    let mut i = *input;
+    i.period_days = d;
+    i.units_offpeak_kwh = shares[n - 1];
+    i.history = &chain.history;
+    let memo = split_memo(rule, n - 1, n, d, shares[n - 1], total);
+    let bill = compute_inner(book, &i, &e, facts, &adjustments, Some(&memo))?;
+    Ok(CorrectedBill {
+        bill,
+        months: out,
+        cycle,
+    })
+}
