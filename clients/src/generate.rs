@@ -36,7 +36,7 @@ use billing::reference::{Reference, ReferenceError};
 use billing::YearMonth;
 
 /// Header of `consumers.csv`.
-pub const CONSUMERS_HEADER: &str = "reference,customer_id,name,address,disco,circle,division,subdivision,batch,tariff,sanctioned_load_kw,phase,meter_no,multiplying_factor,connection_date,status,owner_type,province,tou,atl,employee_grade,employee_status,arrears,history";
+pub const CONSUMERS_HEADER: &str = "reference,customer_id,name,address,disco,circle,division,subdivision,batch,tariff,sanctioned_load_kw,phase,meter_no,multiplying_factor,connection_date,status,owner_type,province,tou,atl,employee_grade,employee_status,arrears,history,disconnected_from,strn";
 /// Header of `readings.csv`.
 pub const READINGS_HEADER: &str = "reference,cycle,reading_date,previous_reading_date,offpeak_previous,offpeak_present,peak_previous,peak_present,mdi_kw,power_factor,reading_code";
 /// Header of `payments.csv`.
@@ -1206,6 +1206,8 @@ struct Consumer {
     employee: Option<(u8, bool)>,
     arrears_paisa: u64,
     history: [u64; HISTORY_MONTHS as usize],
+    /// Temporarily disconnected: bill months off before the cycle (the cycle is off too).
+    off_months: u32,
     current_units: u64,
     urban: bool,
     name: String,
@@ -1469,6 +1471,7 @@ impl Generator {
             employee: None,
             arrears_paisa: 0,
             history: [0; HISTORY_MONTHS as usize],
+            off_months: 0,
             current_units: 0,
             urban: true,
             name: String::with_capacity(64),
@@ -1650,6 +1653,9 @@ impl Generator {
             Status::TempDisconnected => rng.fr(1..=3),
             Status::PermDisconnected => HISTORY_MONTHS + 1,
         };
+        if c.status == Status::TempDisconnected {
+            c.off_months = off_months;
+        }
         for k in 0..HISTORY_MONTHS {
             let (_, m) = shift_month(self.cycle.0, self.cycle.1, k as i32 - HISTORY_MONTHS as i32);
             let u = self.month_units(rng, tariff, base, m);
@@ -2189,6 +2195,18 @@ impl Generator {
             buf.push(b':');
             push_u64(buf, c.history.get(k as usize).copied().unwrap_or(0));
         }
+        buf.push(b',');
+        if c.status == Status::TempDisconnected {
+            push_month(
+                buf,
+                shift_month(self.cycle.0, self.cycle.1, -(c.off_months as i32)),
+            );
+        }
+        buf.push(b',');
+        // Sales-tax registration (STRN): most industrial connections, no one else; drawn from
+        // the reference so the random stream (and every other field) is unchanged.
+        let strn = tariff.code.starts_with('B') && c.reference % 10 < 7;
+        buf.extend_from_slice(if strn { b"true" } else { b"false" });
         buf.push(b'\n');
     }
 
@@ -2554,7 +2572,7 @@ mod tests {
             let mut refs = HashSet::new();
             for line in text.lines().skip(1) {
                 let f = split_csv(line);
-                assert_eq!(f.len(), 24, "{line}");
+                assert_eq!(f.len(), 26, "{line}");
                 assert_eq!(f[4], d.name);
                 let province = f[17].as_str();
                 let ok = match d.name {
@@ -2612,7 +2630,7 @@ mod tests {
                 quoted += 1;
             }
             let f = split_csv(line);
-            assert_eq!(f.len(), 24, "{line}");
+            assert_eq!(f.len(), 26, "{line}");
             let r: Reference = f[0].parse().unwrap();
             assert_eq!(f[0].len(), 14);
             assert!(f[0].bytes().all(|b| b.is_ascii_digit()));
@@ -2620,6 +2638,19 @@ mod tests {
             assert_eq!(format!("{:05}", r.subdivision()), f[7]);
             assert_eq!(format!("{:02}", r.batch()), f[8]);
             assert!(refs.insert(r), "duplicate reference {r}");
+            // A temporary disconnection names its first month, 1..=3 months before the cycle.
+            if f[15] == "temp_disconnected" {
+                assert!(
+                    ["2026-08", "2026-09", "2026-10"].contains(&f[24].as_str()),
+                    "{line}"
+                );
+            } else {
+                assert_eq!(f[24], "", "{line}");
+            }
+            assert!(
+                f[25] == "false" || f[9].starts_with('B'),
+                "STRN only on industrial: {line}"
+            );
             assert_eq!(f[1].len(), 10);
             assert!(cids.insert(f[1].clone()), "duplicate customer id");
             assert_eq!(f[4], "MEPCO");

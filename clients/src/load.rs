@@ -57,8 +57,8 @@ pub async fn copy_csv(
 /// COPY, and bounds the server's memory for one COPY.
 pub const ROWS_PER_COPY: usize = 1_000_000;
 
-/// Loads a CSV file whose first line is a header into `table`, as consecutive
-/// `COPY table FROM STDIN WITH (FORMAT csv, HEADER true)` statements of at most
+/// Loads a CSV file whose first line is a header (the column names) into `table`, as
+/// consecutive `COPY table (header columns) FROM STDIN WITH (FORMAT csv, HEADER true)` statements of at most
 /// `rows_per_copy` rows (the header is repeated on each). Fields must not contain newlines
 /// (true of `bijli generate` files). Returns the total row count the server reported.
 pub async fn copy_csv_file(
@@ -74,8 +74,29 @@ pub async fn copy_csv_file(
         return Ok(0);
     };
     let mut header = header.context("reading header")?;
+    // The header names the columns, so a file with fewer (or reordered) columns than the
+    // table loads as PostgreSQL's `COPY t (cols)` would.
+    let names = std::str::from_utf8(&header)
+        .context("CSV header is not UTF-8")?
+        .trim_end_matches('\r')
+        .to_string();
+    let columns: Vec<&str> = names.split(',').map(str::trim).collect();
+    if let Some(bad) = columns.iter().find(|c| {
+        c.is_empty()
+            || !c
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    }) {
+        anyhow::bail!(
+            "{}: header column {bad:?} is not a column name",
+            path.display()
+        );
+    }
     header.push(b'\n');
-    let sql = format!("COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)");
+    let sql = format!(
+        "COPY {table} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)",
+        columns.join(", ")
+    );
     let mut total = 0;
     let mut batch: Vec<u8> = Vec::with_capacity(64 << 20);
     let mut rows = 0;

@@ -14,7 +14,7 @@ use datafusion::sql::sqlparser::ast::{
     CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement,
 };
 use rust_decimal::Decimal;
-use storage::{Consumer, ConsumerStatus, Payment, Reading, Store};
+use storage::{Consumer, ConsumerStatus, MeterSwap, Payment, Reading, Store};
 
 use crate::error::{CopyRowError, QueryError};
 
@@ -65,6 +65,8 @@ impl CopyTable {
                 ("employee_status", false),
                 ("arrears", false),
                 ("history", false),
+                ("disconnected_from", false),
+                ("strn", false),
             ],
             CopyTable::Readings => &[
                 ("reference", true),
@@ -78,6 +80,12 @@ impl CopyTable {
                 ("mdi_kw", false),
                 ("power_factor", false),
                 ("reading_code", false),
+                ("old_offpeak_final", false),
+                ("old_peak_final", false),
+                ("old_mdi_kw", false),
+                ("new_offpeak_initial", false),
+                ("new_peak_initial", false),
+                ("new_multiplying_factor", false),
             ],
             CopyTable::Payments => &[
                 ("reference", true),
@@ -742,6 +750,11 @@ fn parse_consumer(r: &Rec) -> Result<Consumer, CopyRowError> {
         employee_status: r.raw("employee_status")?.map(Into::into),
         opening_arrears_paisa: arrears,
         history,
+        disconnected_from: match r.raw("disconnected_from")? {
+            Some(v) => Some(r.parse("disconnected_from", "bill month (want YYYY-MM)", v)?),
+            None => None,
+        },
+        strn_registered: r.boolean("strn")?,
     })
 }
 
@@ -783,6 +796,35 @@ fn parse_reading(r: &Rec) -> Result<Reading, CopyRowError> {
         mdi_kw: mdi,
         power_factor: pf,
         reading_code: r.raw("reading_code")?.unwrap_or("OK").to_string(),
+        meter_change: match opt_reg("new_offpeak_initial")? {
+            None => {
+                for c in [
+                    "old_offpeak_final",
+                    "old_peak_final",
+                    "old_mdi_kw",
+                    "new_peak_initial",
+                    "new_multiplying_factor",
+                ] {
+                    if r.raw(c)?.is_some() {
+                        return Err(r.err(
+                            c,
+                            "meter-change registers need new_offpeak_initial".into(),
+                            "22023",
+                        ));
+                    }
+                }
+                None
+            }
+            Some(new_offpeak_initial) => Some(Box::new(MeterSwap {
+                old_offpeak_final: reg("old_offpeak_final")?,
+                old_peak_final: opt_reg("old_peak_final")?,
+                old_mdi_kw: r.opt("old_mdi_kw", "number")?,
+                new_offpeak_initial,
+                new_peak_initial: opt_reg("new_peak_initial")?,
+                new_multiplying_factor: r.opt("new_multiplying_factor", "multiplying factor")?,
+                old_multiplying_factor: 0,
+            })),
+        },
         offpeak_units: 0,
         peak_units: 0,
     })

@@ -35,7 +35,10 @@ use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPu
 use datafusion::physical_plan::ExecutionPlan;
 use parking_lot::Mutex;
 use rust_decimal::Decimal;
-use storage::{BillRow, Consumer, CycleBills, LineRow, Payment, Reading, State, Store};
+use storage::{
+    BillRow, Consumer, CycleBills, LineRow, Payment, Reading, State, Store, BILL_CORRECTED,
+    BILL_FIXED_WAIVED, BILL_METER_CHANGED, BILL_PROVISIONAL,
+};
 
 /// Which store table a provider serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,6 +102,8 @@ impl TableKind {
                 f("employee_grade", DataType::Int32, true),
                 f("employee_status", text.clone(), true),
                 f("opening_arrears", money(), false),
+                f("disconnected_from", text.clone(), true),
+                f("strn", DataType::Boolean, false),
             ],
             TableKind::Readings => vec![
                 f("reference", text.clone(), false),
@@ -115,6 +120,12 @@ impl TableKind {
                 f("mdi_kw", DataType::Decimal128(10, 2), true),
                 f("power_factor", DataType::Decimal128(4, 2), true),
                 f("reading_code", text.clone(), false),
+                f("old_offpeak_final", DataType::Int64, true),
+                f("old_peak_final", DataType::Int64, true),
+                f("old_mdi_kw", DataType::Decimal128(10, 2), true),
+                f("new_offpeak_initial", DataType::Int64, true),
+                f("new_peak_initial", DataType::Int64, true),
+                f("new_multiplying_factor", DataType::Int32, true),
             ],
             TableKind::Payments => vec![
                 f("reference", text.clone(), false),
@@ -144,6 +155,11 @@ impl TableKind {
                 f("issue_date", DataType::Date32, false),
                 f("due_date", DataType::Date32, false),
                 f("versions", text.clone(), false),
+                f("provisional", DataType::Boolean, false),
+                f("corrected", DataType::Boolean, false),
+                f("meter_changed", DataType::Boolean, false),
+                f("fixed_waived", DataType::Boolean, false),
+                f("provisional_adjustment", money(), false),
             ],
             TableKind::BillLines => vec![
                 f("reference", text.clone(), false),
@@ -214,6 +230,14 @@ fn col_str<R>(rows: &[R], f: impl Fn(&R) -> &str) -> ArrayRef {
 }
 
 fn col_opt_str<R>(rows: &[R], f: impl Fn(&R) -> Option<&str>) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 8);
+    for r in rows {
+        b.append_option(f(r));
+    }
+    Arc::new(b.finish())
+}
+
+fn col_opt_str_owned<R>(rows: &[R], f: impl Fn(&R) -> Option<String>) -> ArrayRef {
     let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 8);
     for r in rows {
         b.append_option(f(r));
@@ -313,6 +337,8 @@ fn consumer_col(rows: &[&Consumer], col: usize) -> DfResult<ArrayRef> {
         20 => col_opt_i32(rows, |c| c.employee_grade.map(i32::from)),
         21 => col_opt_str(rows, |c| c.employee_status.as_deref()),
         22 => col_dec(rows, 18, 2, |c| i128::from(c.opening_arrears_paisa))?,
+        23 => col_opt_str_owned(rows, |c| c.disconnected_from.map(|m| m.to_string())),
+        24 => col_bool(rows, |c| c.strn_registered),
         _ => return Err(no_column(TableKind::Consumers, col)),
     })
 }
@@ -335,6 +361,37 @@ fn reading_col(rows: &[&Reading], col: usize) -> DfResult<ArrayRef> {
         11 => col_opt_dec(rows, 10, 2, |r| r.mdi_kw.map(|d| scaled(d, 2)))?,
         12 => col_opt_dec(rows, 4, 2, |r| r.power_factor.map(|d| scaled(d, 2)))?,
         13 => col_str(rows, |r| &r.reading_code),
+        14 => col_opt_i64(rows, |r| {
+            r.meter_change.as_ref().map(|m| m.old_offpeak_final as i64)
+        }),
+        15 => col_opt_i64(rows, |r| {
+            r.meter_change
+                .as_ref()
+                .and_then(|m| m.old_peak_final)
+                .map(|v| v as i64)
+        }),
+        16 => col_opt_dec(rows, 10, 2, |r| {
+            r.meter_change
+                .as_ref()
+                .and_then(|m| m.old_mdi_kw)
+                .map(|d| scaled(d, 2))
+        })?,
+        17 => col_opt_i64(rows, |r| {
+            r.meter_change
+                .as_ref()
+                .map(|m| m.new_offpeak_initial as i64)
+        }),
+        18 => col_opt_i64(rows, |r| {
+            r.meter_change
+                .as_ref()
+                .and_then(|m| m.new_peak_initial)
+                .map(|v| v as i64)
+        }),
+        19 => col_opt_i32(rows, |r| {
+            r.meter_change
+                .as_ref()
+                .map(|m| m.new_multiplying_factor.unwrap_or(m.old_multiplying_factor) as i32)
+        }),
         _ => return Err(no_column(TableKind::Readings, col)),
     })
 }
@@ -375,6 +432,11 @@ fn bill_col(cb: &CycleBills, rows: &[&BillRow], col: usize) -> DfResult<ArrayRef
         17 => col_date(rows, |b| b.issue_date),
         18 => col_date(rows, |b| b.due_date),
         19 => col_str(rows, |b| d.text(b.versions)),
+        20 => col_bool(rows, |b| b.flags & BILL_PROVISIONAL != 0),
+        21 => col_bool(rows, |b| b.flags & BILL_CORRECTED != 0),
+        22 => col_bool(rows, |b| b.flags & BILL_METER_CHANGED != 0),
+        23 => col_bool(rows, |b| b.flags & BILL_FIXED_WAIVED != 0),
+        24 => money(|b| b.adjustment_paisa)?,
         _ => return Err(no_column(TableKind::Bills, col)),
     })
 }
@@ -842,6 +904,7 @@ mod tests {
             lines: Vec::new(),
             dicts: Default::default(),
             refusals: Vec::new(),
+            corrected: Vec::new(),
             by_reference: HashMap::new(),
             summary: Default::default(),
         }

@@ -84,6 +84,13 @@ impl FileJournal {
     }
 }
 
+fn unknown_version(version: u8, at: u64) -> StorageError {
+    StorageError::Corrupt(format!(
+        "journal frame at {at} is in row format {version}; this Bijli reads format \
+         {ROW_FORMAT_VERSION} only (open it with the Bijli that wrote it and export)"
+    ))
+}
+
 impl Log for FileJournal {
     fn append_batch(&mut self, payloads: &[Vec<u8>]) -> Result<(), StorageError> {
         self.scratch.clear();
@@ -110,6 +117,7 @@ impl Log for FileJournal {
             if offset == total {
                 break;
             }
+            let mut version = ROW_FORMAT_VERSION;
             let valid = (|| -> std::io::Result<bool> {
                 if total - offset < HEADER_BYTES as u64 {
                     return Ok(false);
@@ -117,18 +125,19 @@ impl Log for FileJournal {
                 reader.read_exact(&mut header)?;
                 let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as u64;
                 let crc = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
-                let version = header[8];
-                if len == 0
-                    || len as usize > MAX_FRAME_BYTES + 1
-                    || offset + 8 + len > total
-                    || version != ROW_FORMAT_VERSION
-                {
+                version = header[8];
+                if len == 0 || len as usize > MAX_FRAME_BYTES + 1 || offset + 8 + len > total {
                     return Ok(false);
                 }
                 payload.resize((len - 1) as usize, 0);
                 reader.read_exact(&mut payload)?;
                 Ok(crc32fast::hash(&payload) == crc)
             })()?;
+            // A whole, checksummed frame of another format is data this build cannot read:
+            // refuse to open rather than move acknowledged writes aside as a torn tail.
+            if valid && version != ROW_FORMAT_VERSION {
+                return Err(unknown_version(version, offset));
+            }
             if !valid {
                 let lost = total - offset;
                 drop(reader);
@@ -219,8 +228,11 @@ impl Log for SledLog {
             let (k, v) = item?;
             let ok = v.len() >= HEADER_BYTES && {
                 let crc = u32::from_be_bytes([v[4], v[5], v[6], v[7]]);
-                v[8] == ROW_FORMAT_VERSION && crc32fast::hash(&v[HEADER_BYTES..]) == crc
+                crc32fast::hash(&v[HEADER_BYTES..]) == crc
             };
+            if ok && v[8] != ROW_FORMAT_VERSION {
+                return Err(unknown_version(v[8], key_to_u64(&k)));
+            }
             if !ok {
                 return Err(StorageError::Corrupt(format!(
                     "sled journal entry {} fails its checksum",
@@ -395,6 +407,33 @@ mod tests {
         let (frames, stats) = collect(&mut j);
         assert!(frames.is_empty());
         assert_eq!(stats.corrupt_tail.map(|t| t.0), Some(0));
+    }
+
+    #[test]
+    fn frame_of_another_format_refuses_and_keeps_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut j = FileJournal::open(dir.path()).unwrap();
+            j.append_batch(&[b"one".to_vec(), b"two".to_vec()]).unwrap();
+        }
+        // Rewrite the second frame's version byte (the checksum covers only the payload).
+        let path = dir.path().join("journal.bjl");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let second = HEADER_BYTES + 3;
+        bytes[second + 8] = ROW_FORMAT_VERSION + 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let mut j = FileJournal::open(dir.path()).unwrap();
+        let err = j.replay(&mut |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("row format"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing moved aside");
+        let aside = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().contains("corrupt")
+            })
+            .count();
+        assert_eq!(aside, 0);
     }
 
     #[test]

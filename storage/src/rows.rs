@@ -59,7 +59,7 @@ pub(crate) mod opt_arc_str {
 }
 
 /// Format version written in every journal frame header. Bump on any change to these types.
-pub const ROW_FORMAT_VERSION: u8 = 1;
+pub const ROW_FORMAT_VERSION: u8 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConsumerStatus {
@@ -121,6 +121,11 @@ pub struct Consumer {
     pub employee_status: Option<Arc<str>>,
     /// Arrears carried in from the legacy master file when the consumer was loaded.
     pub opening_arrears_paisa: i64,
+    /// First bill month of a temporary disconnection (required when `status` is
+    /// `TempDisconnected`): fixed and minimum charges are waived for the first months.
+    pub disconnected_from: Option<YearMonth>,
+    /// Registered for sales tax (has an STRN): no further / extra tax.
+    pub strn_registered: bool,
     /// Billed units of earlier months, oldest first (from the master file, then each cycle).
     pub history: Vec<(YearMonth, u64)>,
 }
@@ -141,10 +146,33 @@ pub struct Reading {
     pub mdi_kw: Option<Decimal>,
     pub power_factor: Option<Decimal>,
     pub reading_code: String,
+    /// The meter was replaced in the period (reading code `MR`): the old meter's final and
+    /// the new meter's initial registers. `offpeak_previous` / `peak_previous` are the old
+    /// meter's, `offpeak_present` / `peak_present` / `mdi_kw` the new meter's.
+    pub meter_change: Option<Box<MeterSwap>>,
     /// Units after register rollover and multiplying factor, computed at validation.
     pub offpeak_units: u64,
     pub peak_units: u64,
 }
+
+/// The registers of a meter replacement (boxed in [`Reading`]: rare, and 8 bytes when absent).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterSwap {
+    pub old_offpeak_final: u64,
+    pub old_peak_final: Option<u64>,
+    pub old_mdi_kw: Option<Decimal>,
+    pub new_offpeak_initial: u64,
+    pub new_peak_initial: Option<u64>,
+    /// Multiplying factor of the new meter (`None`: same as the old one's, which is the
+    /// consumer's current factor).
+    pub new_multiplying_factor: Option<u32>,
+    /// The old meter's factor, filled in at validation (0 in parsed input).
+    pub old_multiplying_factor: u32,
+}
+
+/// Reading codes billed provisionally (on an estimate from history): the register was not
+/// read, so `present` must equal `previous`.
+pub const PROVISIONAL_CODES: &[&str] = &["AVG", "LCK"];
 
 /// One bank payment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -186,6 +214,10 @@ pub struct BillRow {
     pub units_carried_forward_kwh: u64,
     /// Free units credited to an entitled employee on this bill.
     pub employee_free_units_kwh: u64,
+    /// [`BILL_PROVISIONAL`], [`BILL_CORRECTED`], [`BILL_METER_CHANGED`], [`BILL_FIXED_WAIVED`].
+    pub flags: u8,
+    /// Sum of the `provisional_adjustment` lines of a corrected bill (negative = credit).
+    pub adjustment_paisa: i64,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
     /// Id of the versions text (which schedule / FPA / QTA / tax versions the bill used).
@@ -194,6 +226,15 @@ pub struct BillRow {
     pub first_line: u32,
     pub line_count: u16,
 }
+
+/// A provisional (average) bill.
+pub const BILL_PROVISIONAL: u8 = 1;
+/// The first actual bill after provisional ones, with their correction.
+pub const BILL_CORRECTED: u8 = 2;
+/// The meter was replaced in the period.
+pub const BILL_METER_CHANGED: u8 = 4;
+/// Fixed / minimum charges waived (temporary disconnection).
+pub const BILL_FIXED_WAIVED: u8 = 8;
 
 /// One printed line of a bill, 40 bytes: names, rules and sources are ids into the cycle's
 /// dictionaries ([`CycleDicts`]); quantity and rate are kept at 4 decimals, as SQL shows them

@@ -13,9 +13,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+use billing::periods::{
+    compute_corrected, compute_provisional, month_spans, ProvisionalBilled, MAX_SPAN_MONTHS,
+};
 use billing::{
-    compute_bill_with, employee_entitlement_kwh, BillExtras, BillInput, Employee, ServiceStatus,
-    TariffBook, YearMonth,
+    compute_bill_full, employee_entitlement_kwh, Bill, BillExtras, BillInput, BillingError,
+    Employee, ReadingFacts, ServiceStatus, TariffBook, YearMonth,
 };
 use chrono::NaiveDate;
 use parking_lot::{RwLock, RwLockReadGuard};
@@ -93,6 +96,9 @@ pub struct ConsumerDyn {
     pub carried_kwh: u64,
     /// Employee free units used in a fiscal year: (year the FY starts in July, units).
     pub fy_free_used: (i32, u64),
+    /// Multiplying factor of the meter installed by the last meter change (`None`: the
+    /// master file's).
+    pub multiplying_factor: Option<u32>,
 }
 
 /// Pakistan's fiscal year runs July to June; the year it starts in.
@@ -115,6 +121,10 @@ pub struct CycleBills {
     /// The texts bills' and lines' ids point at.
     pub dicts: CycleDicts,
     pub refusals: Vec<BillRefusal>,
+    /// Corrected bills (first actual reading after provisional ones): per reference, the
+    /// actual units of each corrected month and this one, which replace the estimates in the
+    /// consumer's billed history.
+    pub corrected: Vec<(u64, Vec<(YearMonth, u64)>)>,
     pub by_reference: HashMap<u64, u32>,
     pub summary: CycleSummary,
 }
@@ -290,6 +300,24 @@ impl State {
                     "22023",
                 );
             }
+            if c.status == ConsumerStatus::TempDisconnected && c.disconnected_from.is_none() {
+                err(
+                    "disconnected_from",
+                    "a temp_disconnected consumer needs disconnected_from (YYYY-MM, the first \
+                     disconnected bill month)"
+                        .into(),
+                    "23502",
+                );
+            }
+            if let Some(m) = c.disconnected_from {
+                if m.validate().is_err() {
+                    err(
+                        "disconnected_from",
+                        format!("invalid bill month {m}"),
+                        "22007",
+                    );
+                }
+            }
         }
         if errs.is_empty() {
             Ok(())
@@ -412,11 +440,79 @@ impl State {
                 );
                 continue;
             }
-            let mf = u64::from(c.multiplying_factor);
-            match register_advance(r.offpeak_previous, r.offpeak_present) {
-                Some(d) => r.offpeak_units = d.saturating_mul(mf),
-                None => {
+            let mf_now = self
+                .consumer_dyn
+                .get(idx as usize)
+                .and_then(|d| d.multiplying_factor)
+                .unwrap_or(c.multiplying_factor);
+            let mf = u64::from(mf_now);
+            let code = r.reading_code.as_str();
+            if PROVISIONAL_CODES.contains(&code)
+                && (r.offpeak_present != r.offpeak_previous || r.peak_present != r.peak_previous)
+            {
+                err(
+                    "offpeak_present",
+                    format!(
+                        "a {code} reading (not read: billed on an estimate) carries the registers \
+                         unchanged (present = previous)"
+                    ),
+                    "22023",
+                );
+                continue;
+            }
+            match (code, r.meter_change.is_some()) {
+                ("MR", false) => {
                     err(
+                        "new_offpeak_initial",
+                        "an MR (meter replaced) reading needs old_offpeak_final and \
+                         new_offpeak_initial"
+                            .into(),
+                        "23502",
+                    );
+                    continue;
+                }
+                ("MR", true) | (_, false) => {}
+                (_, true) => {
+                    err(
+                        "reading_code",
+                        format!("meter-change registers given on a {code} reading (use MR)"),
+                        "22023",
+                    );
+                    continue;
+                }
+            }
+            if let Some(ms) = r.meter_change.as_mut() {
+                ms.old_multiplying_factor = mf_now;
+                if ms.new_multiplying_factor == Some(0) {
+                    err(
+                        "new_multiplying_factor",
+                        "multiplying factor must be at least 1".into(),
+                        "22023",
+                    );
+                    continue;
+                }
+                match meter_swap_units(
+                    r.offpeak_previous,
+                    r.peak_previous,
+                    r.offpeak_present,
+                    r.peak_present,
+                    r.mdi_kw,
+                    ms,
+                ) {
+                    Ok(mc) => {
+                        r.offpeak_units = mc.offpeak_kwh();
+                        r.peak_units = mc.peak_kwh();
+                    }
+                    Err(e) => {
+                        err("new_offpeak_initial", e.to_string(), "22023");
+                        continue;
+                    }
+                }
+            } else {
+                match register_advance(r.offpeak_previous, r.offpeak_present) {
+                    Some(d) => r.offpeak_units = d.saturating_mul(mf),
+                    None => {
+                        err(
                         "offpeak_present",
                         format!(
                             "present reading {} is below previous reading {} and is not a register rollover",
@@ -424,10 +520,10 @@ impl State {
                         ),
                         "22023",
                     );
-                    continue;
+                        continue;
+                    }
                 }
-            }
-            match (r.peak_previous, r.peak_present) {
+                match (r.peak_previous, r.peak_present) {
                 (Some(p), Some(q)) => match register_advance(p, q) {
                     Some(d) => r.peak_units = d.saturating_mul(mf),
                     None => err(
@@ -453,6 +549,7 @@ impl State {
                     "peak_previous and peak_present must both be given or both be empty".into(),
                     "22023",
                 ),
+            }
             }
             if r.offpeak_units.saturating_add(r.peak_units) > billing::bill::MAX_UNITS_KWH {
                 err(
@@ -588,6 +685,15 @@ impl State {
     fn apply_readings(&mut self, rows: Vec<Reading>) {
         for r in rows {
             if let Some(&idx) = self.consumer_by_ref.get(&r.reference) {
+                if let Some(mf) = r
+                    .meter_change
+                    .as_ref()
+                    .and_then(|m| m.new_multiplying_factor)
+                {
+                    if let Some(d) = self.consumer_dyn.get_mut(idx as usize) {
+                        d.multiplying_factor = Some(mf);
+                    }
+                }
                 let ri = self.readings.len() as u32;
                 self.reading_by_key.insert((idx, r.cycle), ri);
                 self.readings.push(r);
@@ -620,6 +726,74 @@ impl State {
         s
     }
 
+    /// One consumer's bill on its reading: provisional on an unread register
+    /// ([`PROVISIONAL_CODES`]), the correction of the provisional bills just before it on
+    /// the first actual reading after them, with the meter-change and temporary-disconnection
+    /// facts; otherwise a normal bill. The second value is a corrected bill's actual units
+    /// per month (corrected months, then this one).
+    #[allow(clippy::type_complexity)]
+    fn bill_one(
+        &self,
+        c: &Consumer,
+        r: &Reading,
+        input: &BillInput,
+        extras: &BillExtras,
+        priors: &[(YearMonth, Arc<CycleBills>)],
+    ) -> Result<(Bill, Option<Vec<(YearMonth, u64)>>), BillingError> {
+        let cycle = input.cycle;
+        let mut prior: Vec<ProvisionalBilled> = Vec::new();
+        for (m, cb) in priors {
+            let Some(b) = cb
+                .by_reference
+                .get(&c.reference)
+                .and_then(|&i| cb.bills.get(i as usize))
+            else {
+                break;
+            };
+            if b.flags & BILL_PROVISIONAL == 0 {
+                break;
+            }
+            prior.push(ProvisionalBilled {
+                cycle: *m,
+                units_kwh: b.units_kwh,
+                billed_rs: decimal_from_paisa(
+                    b.current_bill_paisa.saturating_add(b.total_fpa_paisa),
+                ),
+            });
+        }
+        prior.reverse();
+        if PROVISIONAL_CODES.contains(&r.reading_code.as_str()) {
+            return compute_provisional(&self.book, input, extras, prior.len() as u32)
+                .map(|b| (b, None));
+        }
+        let mut facts = ReadingFacts::default();
+        if c.status == ConsumerStatus::TempDisconnected {
+            facts.temp_disconnected_month = c
+                .disconnected_from
+                .and_then(|from| u32::try_from(cycle.index() - from.index() + 1).ok())
+                .filter(|m| *m >= 1);
+        }
+        if let Some(ms) = &r.meter_change {
+            facts.meter_change = Some(meter_swap_units(
+                r.offpeak_previous,
+                r.peak_previous,
+                r.offpeak_present,
+                r.peak_present,
+                r.mdi_kw,
+                ms,
+            )?);
+        }
+        let Some(first) = prior.first().map(|p| p.cycle) else {
+            return compute_bill_full(&self.book, input, extras, &facts).map(|b| (b, None));
+        };
+        let months = month_spans(r.previous_reading_date, r.reading_date, first, cycle)?;
+        let mut i = *input;
+        i.period_days = months.iter().map(|(_, d)| d).sum();
+        let corrected = compute_corrected(&self.book, &i, extras, &facts, &months, &prior)?;
+        let history = corrected.history();
+        Ok((corrected.bill, Some(history)))
+    }
+
     /// Computes every bill of the cycle (in parallel) without mutating anything.
     fn compute_cycle(
         &self,
@@ -629,6 +803,17 @@ impl State {
     ) -> Result<CycleBills, StorageError> {
         let started = Instant::now();
         let previous = self.cycles.get(&(disco.to_string(), cycle)).cloned();
+        // The DISCO's billed months just before this one, newest first (provisional bills
+        // are corrected from them).
+        let priors: Vec<(YearMonth, Arc<CycleBills>)> = (1..=MAX_SPAN_MONTHS as i32)
+            .map(|k| cycle.add_months(-k))
+            .map_while(|m| {
+                self.cycles
+                    .get(&(disco.to_string(), m))
+                    .map(|cb| (m, cb.clone()))
+            })
+            .collect();
+        let priors = &priors;
         let n = self.consumers.len();
         let threads = std::thread::available_parallelism()
             .map(|p| p.get())
@@ -640,6 +825,7 @@ impl State {
             lines: Vec<LineRow>,
             dict: CycleDictBuilder,
             dict_full: bool,
+            corrected: Vec<(u64, Vec<(YearMonth, u64)>)>,
             refusals: Vec<BillRefusal>,
             without_reading: u64,
         }
@@ -657,6 +843,7 @@ impl State {
                             lines: Vec::with_capacity((hi - lo) * LINES_PER_BILL_HINT),
                             dict: CycleDictBuilder::default(),
                             dict_full: false,
+                            corrected: Vec::new(),
                             refusals: Vec::new(),
                             without_reading: 0,
                         };
@@ -719,7 +906,7 @@ impl State {
                                 _ => None,
                             };
                             let extras = BillExtras {
-                                strn_registered: false,
+                                strn_registered: c.strn_registered,
                                 units_carried_in_kwh: if c.tou { 0 } else { carried_in },
                                 employee,
                                 power_factor: r.power_factor,
@@ -743,8 +930,20 @@ impl State {
                                 arrears_rs: decimal_from_paisa(arrears_paisa),
                                 atl: c.atl,
                             };
-                            match compute_bill_with(&self.book, &input, &extras) {
-                                Ok(b) => {
+                            match self.bill_one(c, r, &input, &extras, &priors) {
+                                Ok((b, corrected)) => {
+                                    let corrected_flag = corrected.is_some();
+                                    if let Some(h) = corrected {
+                                        part.corrected.push((c.reference, h));
+                                    }
+                                    let flags = (if b.provisional { BILL_PROVISIONAL } else { 0 })
+                                        | (if corrected_flag { BILL_CORRECTED } else { 0 })
+                                        | (if b.meter_changed {
+                                            BILL_METER_CHANGED
+                                        } else {
+                                            0
+                                        })
+                                        | (if b.fixed_waived { BILL_FIXED_WAIVED } else { 0 });
                                     let bill_idx = part.bills.len() as u32;
                                     let first_line = part.lines.len() as u32;
                                     for (seq, l) in b.lines.iter().enumerate() {
@@ -804,6 +1003,10 @@ impl State {
                                         units_carried_in_kwh: b.units_carried_in_kwh,
                                         units_carried_forward_kwh: b.units_carried_forward_kwh,
                                         employee_free_units_kwh: b.employee_free_units_kwh,
+                                        flags,
+                                        adjustment_paisa: paisa_from_decimal(
+                                            b.provisional_adjustment_rs,
+                                        ),
                                         issue_date,
                                         due_date: b.due_date,
                                         versions,
@@ -848,6 +1051,7 @@ impl State {
         let mut lines = first.lines;
         let mut dict = first.dict;
         let mut refusals = first.refusals;
+        let mut corrected = first.corrected;
         let mut without_reading = first.without_reading;
         for mut p in parts {
             if p.dict_full {
@@ -873,6 +1077,7 @@ impl State {
             bills.append(&mut p.bills);
             lines.append(&mut p.lines);
             refusals.append(&mut p.refusals);
+            corrected.append(&mut p.corrected);
             without_reading += p.without_reading;
         }
         let dicts = dict.finish();
@@ -910,6 +1115,7 @@ impl State {
             lines,
             dicts,
             refusals,
+            corrected,
             by_reference,
             summary,
         })
@@ -934,6 +1140,20 @@ impl State {
                 }
             }
         }
+        // A re-run undoes the first run's corrections: the corrected months' billed units go
+        // back to their provisional estimates.
+        if let Some(old) = self.cycles.get(&key).cloned() {
+            for (reference, months) in &old.corrected {
+                for (m, _) in months.iter().filter(|(m, _)| *m != cb.cycle) {
+                    let estimate = self.cycles.get(&(cb.disco.clone(), *m)).and_then(|p| {
+                        p.by_reference
+                            .get(reference)
+                            .map(|&i| p.bills[i as usize].units_kwh)
+                    });
+                    self.set_billed(*reference, *m, estimate);
+                }
+            }
+        }
         for b in &cb.bills {
             if let Some(d) = self.consumer_dyn.get_mut(b.consumer_idx as usize) {
                 d.carried_kwh = b.units_carried_forward_kwh;
@@ -948,9 +1168,28 @@ impl State {
                 d.billed.sort_unstable();
             }
         }
+        for (reference, months) in &cb.corrected {
+            for (m, units) in months.iter().filter(|(m, _)| *m != cb.cycle) {
+                self.set_billed(*reference, *m, Some(*units));
+            }
+        }
         let summary = cb.summary.clone();
         self.cycles.insert(key, Arc::new(cb));
         summary
+    }
+
+    /// Replaces (or with `None` removes) one month of a consumer's billed-units history.
+    fn set_billed(&mut self, reference: u64, month: YearMonth, units: Option<u64>) {
+        let Some(&idx) = self.consumer_by_ref.get(&reference) else {
+            return;
+        };
+        if let Some(d) = self.consumer_dyn.get_mut(idx as usize) {
+            d.billed.retain(|(m, _)| *m != month);
+            if let Some(u) = units {
+                d.billed.push((month, u));
+                d.billed.sort_unstable();
+            }
+        }
     }
 }
 
@@ -967,6 +1206,36 @@ impl SharedStrings {
         self.0.insert(s.clone());
         s.clone()
     }
+}
+
+/// The units of a meter replacement: the old meter from `previous` to its final registers at
+/// its factor, plus the new one from its initial registers to `present` at its factor.
+pub fn meter_swap_units(
+    offpeak_previous: u64,
+    peak_previous: Option<u64>,
+    offpeak_present: u64,
+    peak_present: Option<u64>,
+    mdi_kw: Option<rust_decimal::Decimal>,
+    ms: &MeterSwap,
+) -> Result<billing::periods::MeterChange, billing::BillingError> {
+    use billing::periods::{meter_change_units, MeterRegisters};
+    let old = MeterRegisters {
+        offpeak_from: offpeak_previous,
+        offpeak_to: ms.old_offpeak_final,
+        peak: peak_previous.zip(ms.old_peak_final),
+        multiplying_factor: ms.old_multiplying_factor,
+        mdi_kw: ms.old_mdi_kw,
+    };
+    let new = MeterRegisters {
+        offpeak_from: ms.new_offpeak_initial,
+        offpeak_to: offpeak_present,
+        peak: ms.new_peak_initial.zip(peak_present),
+        multiplying_factor: ms
+            .new_multiplying_factor
+            .unwrap_or(ms.old_multiplying_factor),
+        mdi_kw,
+    };
+    meter_change_units(&old, &new)
 }
 
 /// Units a register advanced from `previous` to `present`, allowing one rollover of a

@@ -263,7 +263,7 @@ async fn bad_input_gets_sqlstate_and_loses_nothing() {
     assert_eq!(one(&c, "SELECT count(*) FROM payments").await, "1");
 
     // A reading for an unknown reference, and a truncated COPY (client aborts mid-stream).
-    let rd = "COPY readings FROM STDIN WITH (FORMAT csv)";
+    let rd = "COPY readings (reference, cycle, reading_date, previous_reading_date, offpeak_previous, offpeak_present, peak_previous, peak_present, mdi_kw, power_factor, reading_code) FROM STDIN WITH (FORMAT csv)";
     let e = copy_text(
         &c,
         rd,
@@ -434,7 +434,7 @@ async fn hostile_input_never_bricks_the_store() {
         1
     );
     // Several bad rows: every one is reported, in line order, parse and store faults alike.
-    let rd = "COPY readings FROM STDIN WITH (FORMAT csv)";
+    let rd = "COPY readings (reference, cycle, reading_date, previous_reading_date, offpeak_previous, offpeak_present, peak_previous, peak_present, mdi_kw, power_factor, reading_code) FROM STDIN WITH (FORMAT csv)";
     let bad = "99999999999999,2026-12,2026-12-05,2026-11-05,1,2,,,,,OK\n".to_string()
         + &format!("{r},2026-12,2026-12-05,2026-11-05,abc,2,,,,,OK\n")
         + &format!("{r},2026-12,2026-12-05\n");
@@ -546,5 +546,170 @@ async fn hostile_input_never_bricks_the_store() {
     let c = server.client().await;
     assert_eq!(one(&c, "SELECT count(*) FROM payments").await, "1");
     assert_eq!(one(&c, "SELECT amount FROM payments").await, "1500.00");
+    server.stop();
+}
+
+/// Provisional (average) bills and their correction, a meter replaced mid-cycle and a
+/// temporary disconnection, through COPY and `CALL bill_cycle`, and again after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_periods_through_the_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gen = tmp.path().join("gen");
+    generate(&gen, 1000, 11);
+    let data = tmp.path().join("data");
+    let server = Server::start(&data);
+    let c = server.client().await;
+    copy_file(&c, "consumers", &gen.join("consumers.csv"))
+        .await
+        .unwrap();
+    let pick = |sql: &'static str| {
+        let c = &c;
+        async move { rows(&c.simple_query(sql).await.unwrap()) }
+    };
+    let plain = pick(
+        "SELECT reference, multiplying_factor FROM consumers WHERE tariff = 'A-1a' AND status = 'active' \
+         AND NOT tou AND employee_grade IS NULL ORDER BY reference LIMIT 2",
+    )
+    .await;
+    let (p, m, m_mf) = (
+        plain[0][0].clone(),
+        plain[1][0].clone(),
+        plain[1][1].parse::<u64>().unwrap(),
+    );
+    let off = pick(
+        "SELECT reference, disconnected_from FROM consumers WHERE status = 'temp_disconnected' \
+         AND NOT tou ORDER BY reference LIMIT 1",
+    )
+    .await;
+    let t = off[0][0].clone();
+    assert!(
+        !off[0][1].is_empty(),
+        "temp_disconnected rows carry disconnected_from"
+    );
+    let disco = one(&c, "SELECT disco FROM consumers LIMIT 1").await;
+
+    let rd = "COPY readings (reference, cycle, reading_date, previous_reading_date, offpeak_previous, \
+              offpeak_present, reading_code, old_offpeak_final, new_offpeak_initial) FROM STDIN WITH (FORMAT csv)";
+    // November: P not read (AVG: registers unchanged), T disconnected (no advance), M's meter
+    // replaced (old meter 1000 -> 1100, new meter 0 -> 50).
+    let nov = format!(
+        "{p},2026-11,2026-11-05,2026-10-05,5000,5000,AVG,,\n\
+         {t},2026-11,2026-11-05,2026-10-05,700,700,OK,,\n\
+         {m},2026-11,2026-11-05,2026-10-05,1000,50,MR,1100,0\n"
+    );
+    assert_eq!(copy_text(&c, rd, &nov).await.unwrap(), 3);
+    // An AVG reading with an advance and an MR reading without registers are refused.
+    let e = copy_text(
+        &c,
+        rd,
+        &format!("{p},2026-12,2026-12-05,2026-11-05,5000,5100,AVG,,\n"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "22023", "{e:?}");
+    let e = copy_text(
+        &c,
+        rd,
+        &format!("{m},2026-12,2026-12-05,2026-11-05,50,60,MR,,\n"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "23502", "{e:?}");
+    c.simple_query(&format!("CALL bill_cycle('{disco}', '2026-11')"))
+        .await
+        .unwrap();
+
+    let bill = |r: &str, cycle: &str| {
+        format!(
+            "SELECT units, provisional, corrected, meter_changed, fixed_waived, provisional_adjustment, \
+             payable_within_due FROM bills WHERE reference = '{r}' AND cycle = '{cycle}'"
+        )
+    };
+    let pn = rows(&c.simple_query(&bill(&p, "2026-11")).await.unwrap());
+    assert_eq!(pn.len(), 1);
+    let estimate: u64 = pn[0][0].parse().unwrap();
+    assert!(estimate > 0, "an estimate from history: {pn:?}");
+    assert_eq!(&pn[0][1..5], ["t", "f", "f", "f"], "{pn:?}");
+    let mn = rows(&c.simple_query(&bill(&m, "2026-11")).await.unwrap());
+    assert_eq!(
+        mn[0][0],
+        (150 * m_mf).to_string(),
+        "old 100 + new 50 units: {mn:?}"
+    );
+    assert_eq!(mn[0][3], "t");
+    let memo = one(
+        &c,
+        &format!(
+            "SELECT count(*) FROM bill_lines WHERE reference = '{m}' AND line IN ('meter_old', 'meter_new')"
+        ),
+    )
+    .await;
+    assert_eq!(memo, "2");
+    let tn = rows(&c.simple_query(&bill(&t, "2026-11")).await.unwrap());
+    assert_eq!(
+        tn[0][4], "t",
+        "fixed charges waived while disconnected: {tn:?}"
+    );
+    let fixed = one(
+        &c,
+        &format!(
+            "SELECT count(*) FROM bill_lines WHERE reference = '{t}' AND amount <> 0 \
+             AND line IN ('fixed', 'minimum_charge')"
+        ),
+    )
+    .await;
+    assert_eq!(fixed, "0");
+
+    // December: P's actual reading covers October 5 .. December 5 (600 units since the last
+    // actual reading); November's estimate is corrected on December's bill.
+    let dec = format!("{p},2026-12,2026-12-05,2026-10-05,5000,5600,OK,,\n");
+    assert_eq!(copy_text(&c, rd, &dec).await.unwrap(), 1);
+    c.simple_query(&format!("CALL bill_cycle('{disco}', '2026-12')"))
+        .await
+        .unwrap();
+    let pd = rows(&c.simple_query(&bill(&p, "2026-12")).await.unwrap());
+    assert_eq!(&pd[0][1..3], ["f", "t"], "{pd:?}");
+    let dec_units: i64 = pd[0][0].parse().unwrap();
+    let adj = rows(
+        &c.simple_query(&format!(
+            "SELECT quantity, amount FROM bill_lines WHERE reference = '{p}' AND cycle = '2026-12' \
+             AND line = 'provisional_adjustment'"
+        ))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(adj.len(), 1, "one adjustment line for November: {adj:?}");
+    // The adjustment's quantity is November's actual share minus its estimate, so the two
+    // months' actual shares add up to the 600 units the meter advanced.
+    let (whole, frac) = adj[0][0].split_once('.').unwrap_or((&adj[0][0], "0"));
+    assert!(frac.bytes().all(|b| b == b'0'), "whole kWh: {adj:?}");
+    let nov_share = estimate as i64 + whole.parse::<i64>().unwrap();
+    assert_eq!(nov_share + dec_units, 600, "{adj:?} {pd:?}");
+    assert_eq!(
+        pd[0][5], adj[0][1],
+        "bills.provisional_adjustment = the line"
+    );
+
+    // Restart: the same bills come back from the journal.
+    let before: Vec<_> = [
+        (&p, "2026-11"),
+        (&p, "2026-12"),
+        (&m, "2026-11"),
+        (&t, "2026-11"),
+    ]
+    .iter()
+    .map(|(r, cy)| bill(r, cy))
+    .collect();
+    let mut want = Vec::new();
+    for q in &before {
+        want.push(rows(&c.simple_query(q).await.unwrap()));
+    }
+    drop(c);
+    server.stop();
+    let server = Server::start(&data);
+    let c = server.client().await;
+    for (q, w) in before.iter().zip(&want) {
+        assert_eq!(&rows(&c.simple_query(q).await.unwrap()), w, "{q}");
+    }
     server.stop();
 }

@@ -164,9 +164,13 @@ pub async fn copy_file(
 ) -> Result<u64, tokio_postgres::Error> {
     use futures::SinkExt;
     let data = std::fs::read(path).expect("read csv");
+    // The header names the columns (as `bijli`'s own loader does).
+    let header = String::from_utf8_lossy(data.split(|&b| b == b'\n').next().unwrap_or(b""))
+        .trim()
+        .to_string();
     let sink = client
         .copy_in(&format!(
-            "COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)"
+            "COPY {table} ({header}) FROM STDIN WITH (FORMAT csv, HEADER true)"
         ))
         .await?;
     futures::pin_mut!(sink);
