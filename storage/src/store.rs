@@ -13,15 +13,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use billing::{
-    compute_bill_with, employee_entitlement_kwh, BillExtras, BillInput, Employee, ServiceStatus,
-    TariffBook, YearMonth,
-};
+use billing::{compute_bill_with, TariffBook, YearMonth};
 use chrono::NaiveDate;
 use parking_lot::{RwLock, RwLockReadGuard};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{RowError, StorageError};
+use crate::inputs::{previous_payable, CycleRun, Prepared};
 use crate::journal::{Committer, FileJournal, Log, ReplayStats, SledLog};
 use crate::rows::*;
 
@@ -96,7 +94,7 @@ pub struct ConsumerDyn {
 }
 
 /// Pakistan's fiscal year runs July to June; the year it starts in.
-fn fiscal_year(cycle: YearMonth) -> i32 {
+pub(crate) fn fiscal_year(cycle: YearMonth) -> i32 {
     if cycle.month >= 7 {
         cycle.year
     } else {
@@ -117,6 +115,10 @@ pub struct CycleBills {
     pub refusals: Vec<BillRefusal>,
     pub by_reference: HashMap<u64, u32>,
     pub summary: CycleSummary,
+    /// Per bill (same index): the previous run's payable within due date for that reference
+    /// when this run re-billed the cycle (`None`: no previous bill for it); empty on a first
+    /// run. SQL `bills.previous_payable_within_due` and `difference`.
+    pub previous_payable_within_due_paisa: Vec<Option<i64>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -171,6 +173,8 @@ pub enum Record {
 pub struct LoadedFile {
     pub name: String,
     pub bytes: usize,
+    /// The file as loaded (`CALL simulate_tariff` accepts a loaded file's name).
+    pub text: Arc<str>,
 }
 
 /// Everything in memory.
@@ -643,12 +647,20 @@ impl State {
             refusals: Vec<BillRefusal>,
             without_reading: u64,
         }
+        let run = CycleRun {
+            st: self,
+            book: &self.book,
+            disco,
+            cycle,
+            issue_date,
+            previous: previous.as_deref(),
+        };
+        let run = &run;
         let parts: Vec<Part> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     let lo = (t * per).min(n);
                     let hi = ((t + 1) * per).min(n);
-                    let previous = previous.clone();
                     s.spawn(move || {
                         // Reserve up front: growing a multi-GB line vector by doubling
                         // costs more than computing the bills.
@@ -662,86 +674,18 @@ impl State {
                         };
                         let mut history: Vec<(YearMonth, u64)> = Vec::with_capacity(24);
                         for idx in lo..hi {
-                            let Some(c) = self.consumers.get(idx) else {
-                                continue;
-                            };
-                            if &*c.disco != disco || c.status == ConsumerStatus::PermDisconnected {
-                                continue;
-                            }
-                            let Some(&ri) = self.reading_by_key.get(&(idx as u32, cycle)) else {
-                                part.without_reading += 1;
-                                continue;
-                            };
-                            let Some(r) = self.readings.get(ri as usize) else {
-                                continue;
-                            };
-                            let dynamic = &self.consumer_dyn[idx];
-                            history.clear();
-                            history.extend(c.history.iter().filter(|(m, _)| *m < cycle));
-                            history.extend(dynamic.billed.iter().filter(|(m, _)| *m < cycle));
-                            // Re-billing a cycle starts from what the first run saw: its
-                            // arrears, carried-in units and fiscal-year free units used.
-                            let old = previous.as_ref().and_then(|p| {
-                                p.by_reference
-                                    .get(&c.reference)
-                                    .map(|&b| &p.bills[b as usize])
-                            });
-                            let fy = fiscal_year(cycle);
-                            let fy_used = if dynamic.fy_free_used.0 == fy {
-                                dynamic.fy_free_used.1
-                            } else {
-                                0
-                            };
-                            let (arrears_paisa, carried_in, fy_used) = match old {
-                                Some(o) => (
-                                    o.arrears_paisa,
-                                    o.units_carried_in_kwh,
-                                    fy_used.saturating_sub(o.employee_free_units_kwh),
-                                ),
-                                None => (dynamic.balance_paisa, dynamic.carried_kwh, fy_used),
-                            };
-                            let employee = match (c.employee_grade, c.employee_status.as_deref()) {
-                                (Some(bps), Some(st)) => {
-                                    let status = if st.eq_ignore_ascii_case("retired") {
-                                        ServiceStatus::Retired
-                                    } else {
-                                        ServiceStatus::InService
-                                    };
-                                    employee_entitlement_kwh(&self.book, bps, status, issue_date)
-                                        .map(|monthly| Employee {
-                                            bps,
-                                            status,
-                                            quota_remaining_kwh: monthly
-                                                .saturating_mul(12)
-                                                .saturating_sub(fy_used),
-                                        })
+                            let (c, input, extras) = match run.prepare(idx, &mut history) {
+                                Prepared::Skip => continue,
+                                Prepared::NoReading => {
+                                    part.without_reading += 1;
+                                    continue;
                                 }
-                                _ => None,
-                            };
-                            let extras = BillExtras {
-                                strn_registered: false,
-                                units_carried_in_kwh: if c.tou { 0 } else { carried_in },
-                                employee,
-                                power_factor: r.power_factor,
-                            };
-                            let period_days = (r.reading_date - r.previous_reading_date)
-                                .num_days()
-                                .clamp(0, 400) as u32;
-                            let input = BillInput {
-                                disco: &c.disco,
-                                tariff: &c.tariff,
-                                sanctioned_load_kw: c.sanctioned_load_kw,
-                                phase: c.phase,
-                                province: &c.province,
-                                cycle,
-                                issue_date,
-                                period_days,
-                                units_offpeak_kwh: r.offpeak_units,
-                                units_peak_kwh: r.peak_units,
-                                mdi_kw: r.mdi_kw.unwrap_or_default(),
-                                history: &history,
-                                arrears_rs: decimal_from_paisa(arrears_paisa),
-                                atl: c.atl,
+                                Prepared::Ready {
+                                    consumer,
+                                    input,
+                                    extras,
+                                    ..
+                                } => (consumer, input, extras),
                             };
                             match compute_bill_with(&self.book, &input, &extras) {
                                 Ok(b) => {
@@ -906,6 +850,7 @@ impl State {
             disco: disco.to_string(),
             cycle,
             issue_date,
+            previous_payable_within_due_paisa: previous_payable(&bills, previous.as_deref()),
             bills,
             lines,
             dicts,
@@ -1192,6 +1137,7 @@ impl Store {
             st.tariff_files.push(LoadedFile {
                 name: name.to_string(),
                 bytes: text.len(),
+                text: text.into(),
             });
             st.version += 1;
             (t, format!("{summary:?}"))
@@ -1257,6 +1203,7 @@ fn apply_replayed(st: &mut State, rec: Record) -> Result<(), StorageError> {
             st.tariff_files.push(LoadedFile {
                 name,
                 bytes: text.len(),
+                text: text.into(),
             });
         }
         Record::BillCycle {
