@@ -144,6 +144,8 @@ impl TableKind {
                 f("issue_date", DataType::Date32, false),
                 f("due_date", DataType::Date32, false),
                 f("versions", text.clone(), false),
+                f("previous_payable_within_due", money(), true),
+                f("difference", money(), true),
             ],
             TableKind::BillLines => vec![
                 f("reference", text.clone(), false),
@@ -375,6 +377,8 @@ fn bill_col(cb: &CycleBills, rows: &[&BillRow], col: usize) -> DfResult<ArrayRef
         17 => col_date(rows, |b| b.issue_date),
         18 => col_date(rows, |b| b.due_date),
         19 => col_str(rows, |b| d.text(b.versions)),
+        20 => col_opt_dec(rows, 18, 2, |b| crate::revisions::previous(cb, b))?,
+        21 => col_opt_dec(rows, 18, 2, |b| crate::revisions::difference(cb, b))?,
         _ => return Err(no_column(TableKind::Bills, col)),
     })
 }
@@ -844,6 +848,7 @@ mod tests {
             refusals: Vec::new(),
             by_reference: HashMap::new(),
             summary: Default::default(),
+            previous_payable_within_due_paisa: Vec::new(),
         }
     }
 
