@@ -13,6 +13,8 @@
 //!   `effective_from <= date` whose `effective_to` (if any) is `>= date`. A newer schedule
 //!   supersedes an older one only for the codes it lists; list a code with `missing = true`
 //!   to withdraw it;
+//! * on a what-if book ([`TariffBook::with_override`]) the proposal's schedules come first,
+//!   whatever their start date, on the dates they cover;
 //! * a code listed with `missing = true`, or a slab without a rate, makes the engine refuse
 //!   the bill with [`BillingError::RateNotPublic`] (never billed at zero);
 //! * for taxes/surcharges: a kind with **no entries at all** in the book is "not configured"
@@ -596,6 +598,9 @@ pub struct TariffBook {
     pub(crate) temp_disconnection: Vec<TempDisconnection>,
     pub(crate) provisional: Vec<ProvisionalRule>,
     pub(crate) split: Vec<SplitRule>,
+    /// Set on a what-if book ([`TariffBook::with_override`]): schedules from this index on are
+    /// the proposal's and take precedence over every other schedule on the dates they cover.
+    proposal_from: Option<usize>,
 }
 
 /// Is `date` inside `[from, to]`?
@@ -644,8 +649,49 @@ impl TariffBook {
     /// any mix). The whole file is validated against itself and against what is already loaded
     /// before anything is applied: on error the book is unchanged.
     pub fn load_toml(&mut self, text: &str) -> Result<LoadSummary, BillingError> {
-        let staged = load::stage(self, text)?;
+        let staged = load::stage(self, text, false)?;
         Ok(self.apply(staged))
+    }
+
+    /// A what-if copy of this book with `text` (a proposed schedule file) loaded on top, its
+    /// schedules taking precedence. `self` is unchanged.
+    ///
+    /// Why not `clone` + [`TariffBook::load_toml`]: resolution picks the schedule with the
+    /// latest `effective_from` and, on equal dates, the one loaded **first**, and schedule ids
+    /// are append-only; so a modified copy of the notified schedule (same id, same date) would
+    /// be refused as a duplicate, and a proposal dated before the schedule in force would never
+    /// price a bill. Here, for every code a proposed schedule lists (applicable or determined),
+    /// the proposal wins on any date inside its `[effective_from, effective_to]`; outside it,
+    /// and for codes it does not list, the book resolves as before. Everything else in the file
+    /// (FPA months, QTA, taxes, terms, rules) is added exactly as `load_toml` would, with the
+    /// same duplicate checks, so a late FPA file can be tried before it is loaded.
+    pub fn with_override(&self, text: &str) -> Result<(TariffBook, LoadSummary), BillingError> {
+        let staged = load::stage(self, text, true)?;
+        let mut book = self.clone();
+        book.proposal_from = Some(book.schedules.len());
+        let summary = book.apply(staged);
+        Ok((book, summary))
+    }
+
+    /// The proposal's schedules on a [`TariffBook::with_override`] book: (id, from, to,
+    /// determined DISCO). Empty on an ordinary book.
+    pub fn proposed_schedules(
+        &self,
+    ) -> impl Iterator<Item = (&str, NaiveDate, Option<NaiveDate>, Option<&str>)> {
+        let from = self.proposal_from.unwrap_or(self.schedules.len());
+        self.schedules
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .map(|s| (&*s.id, s.from, s.to, s.disco.as_deref()))
+    }
+
+    /// Resolution rank of a schedule: proposal first, then latest start.
+    fn rank(&self, schedule: usize) -> (bool, NaiveDate) {
+        (
+            self.proposal_from.is_some_and(|p| schedule >= p),
+            self.schedules[schedule].from,
+        )
     }
 
     fn apply(&mut self, s: load::Staged) -> LoadSummary {
@@ -712,10 +758,12 @@ impl TariffBook {
             }
         }
         for (_, list) in &mut codes {
+            // Newest first (a proposal before everything); stable, so on equal rank the
+            // schedule loaded first wins.
             list.sort_by(|a, b| {
-                let fa = self.schedules[self.tariffs[*a].schedule].from;
-                let fb = self.schedules[self.tariffs[*b].schedule].from;
-                fb.cmp(&fa)
+                let ra = self.rank(self.tariffs[*a].schedule);
+                let rb = self.rank(self.tariffs[*b].schedule);
+                rb.cmp(&ra)
             });
         }
         self.codes = codes;
@@ -854,15 +902,16 @@ impl TariffBook {
         code: &str,
         date: NaiveDate,
     ) -> Option<&Tariff> {
-        let mut best: Option<(&Tariff, NaiveDate)> = None;
+        let mut best: Option<(&Tariff, (bool, NaiveDate))> = None;
         for t in &self.det_tariffs {
             let s = &self.schedules[t.schedule];
+            let rank = self.rank(t.schedule);
             if &*t.code == code
                 && s.disco.as_deref() == Some(disco)
                 && in_force(s.from, s.to, date)
-                && best.is_none_or(|(_, f)| s.from > f)
+                && best.is_none_or(|(_, r)| rank > r)
             {
-                best = Some((t, s.from));
+                best = Some((t, rank));
             }
         }
         best.map(|(t, _)| t)

@@ -2,9 +2,24 @@
 //!
 //! - `CALL bill_cycle('<disco>', '<yyyy-mm>' [, '<issue yyyy-mm-dd>'])`: bills every active
 //!   consumer of the DISCO that has a reading for the cycle; re-running replaces the cycle's
-//!   bills. Returns one summary row.
+//!   bills (from the inputs the previous run saw) and keeps the previous run's payable per
+//!   bill: `bills.previous_payable_within_due` and `bills.difference` (NULL on a first run), e.g.
+//!   `SELECT reference, previous_payable_within_due, payable_within_due, difference FROM bills
+//!   WHERE cycle = '2026-11' AND difference <> 0` after a late FPA file. Returns one summary
+//!   row. Journaled as the command, so a restart recomputes every run in order.
 //! - `CALL load_tariff('<name>', '<toml text>')`: loads a schedule / FPA / QTA / tax file
 //!   (validated whole, journaled, effective immediately).
+//! - `CALL simulate_tariff('<toml text | file name>', '<yyyy-mm>' [, '<disco>'])`: what-if.
+//!   Re-prices every consumer of the already-billed cycle (of one DISCO, or of every DISCO
+//!   that billed it) under the proposal, whose schedules take precedence over the book on the
+//!   dates they cover (`TariffBook::with_override`); the proposal may be TOML text, a shipped
+//!   data file's name or a loaded file's name. Each consumer gets exactly the inputs of the
+//!   real run, on the cycle's issue date. Changes and journals nothing (read lock only). One
+//!   row per (disco, category, band) plus an `ALL`/`ALL` row per DISCO: bills, refused (by the
+//!   proposal), units, revenue (current bill + FPA) and subsidy, current / proposed / change,
+//!   as exact NUMERIC(18,2). A proposal that does not parse, conflicts with the book or is in
+//!   force on no schedule date of the cycle is refused with 22023; an unbilled cycle with
+//!   02000.
 
 use std::sync::Arc;
 
@@ -97,9 +112,26 @@ pub fn call_schema(name: &str) -> Result<SchemaRef, QueryError> {
             Field::new("name", DataType::Utf8, false),
             Field::new("loaded", DataType::Utf8, false),
         ],
+        "simulate_tariff" => {
+            let money = |n: &str| Field::new(n, DataType::Decimal128(18, 2), false);
+            vec![
+                Field::new("disco", DataType::Utf8, false),
+                Field::new("category", DataType::Utf8, false),
+                Field::new("band", DataType::Utf8, false),
+                Field::new("bills", DataType::Int64, false),
+                Field::new("refused", DataType::Int64, false),
+                Field::new("units", DataType::Int64, false),
+                money("revenue_current"),
+                money("revenue_proposed"),
+                money("revenue_change"),
+                money("subsidy_current"),
+                money("subsidy_proposed"),
+                money("subsidy_change"),
+            ]
+        }
         other => {
             return Err(QueryError::UndefinedFunction(format!(
-                "procedure {other} does not exist (bill_cycle, load_tariff)"
+                "procedure {other} does not exist (bill_cycle, load_tariff, simulate_tariff)"
             )))
         }
     };
@@ -118,15 +150,15 @@ pub fn run_call(store: &Store, call: &Call, today: NaiveDate) -> Result<RecordBa
             ))
         })
     };
+    let cycle_arg = |i: usize| -> Result<YearMonth, QueryError> {
+        let s = arg(i, "cycle YYYY-MM")?;
+        s.parse()
+            .map_err(|_| QueryError::InvalidArgument(format!("invalid cycle {s:?} (want YYYY-MM)")))
+    };
     let cols: Vec<ArrayRef> = match call.name.as_str() {
         "bill_cycle" => {
             let disco = arg(0, "DISCO")?.to_uppercase();
-            let cycle: YearMonth = arg(1, "cycle YYYY-MM")?.parse().map_err(|_| {
-                QueryError::InvalidArgument(format!(
-                    "invalid cycle {:?} (want YYYY-MM)",
-                    call.args[1]
-                ))
-            })?;
+            let cycle = cycle_arg(1)?;
             let issue = match call.args.get(2) {
                 Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
                     QueryError::InvalidArgument(format!("invalid issue date {d:?}"))
@@ -158,7 +190,52 @@ pub fn run_call(store: &Store, call: &Call, today: NaiveDate) -> Result<RecordBa
                 Arc::new(StringArray::from(vec![summary])),
             ]
         }
+        "simulate_tariff" => {
+            let proposal = arg(0, "proposed schedule: TOML text or a tariff file name")?;
+            let cycle = cycle_arg(1)?;
+            let disco = call.args.get(2).map(|d| d.to_uppercase());
+            let sim = store.simulate_tariff(proposal, cycle, disco.as_deref())?;
+            simulation_columns(&sim)?
+        }
         _ => unreachable!("call_schema rejected unknown names"),
     };
     Ok(RecordBatch::try_new(schema, cols).map_err(datafusion::error::DataFusionError::from)?)
+}
+
+fn money_column(values: Vec<i128>) -> Result<ArrayRef, QueryError> {
+    Ok(Arc::new(
+        Decimal128Array::from(values)
+            .with_precision_and_scale(18, 2)
+            .map_err(datafusion::error::DataFusionError::from)?,
+    ))
+}
+
+/// `CALL simulate_tariff` result columns, in `call_schema` order.
+fn simulation_columns(sim: &storage::Simulation) -> Result<Vec<ArrayRef>, QueryError> {
+    let r = &sim.rows;
+    let text = |f: fn(&storage::SimulationRow) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from(r.iter().map(f).collect::<Vec<_>>()))
+    };
+    let int = |f: fn(&storage::SimulationRow) -> u64| -> ArrayRef {
+        Arc::new(Int64Array::from(
+            r.iter()
+                .map(|x| i64::try_from(f(x)).unwrap_or(i64::MAX))
+                .collect::<Vec<_>>(),
+        ))
+    };
+    let money = |f: fn(&storage::SimulationRow) -> i128| money_column(r.iter().map(f).collect());
+    Ok(vec![
+        text(|x| x.disco.as_str()),
+        text(|x| x.category.as_str()),
+        text(|x| x.band.as_str()),
+        int(|x| x.bills),
+        int(|x| x.refused),
+        int(|x| x.units_kwh),
+        money(|x| x.revenue_current_paisa)?,
+        money(|x| x.revenue_proposed_paisa)?,
+        money(|x| x.revenue_change_paisa())?,
+        money(|x| x.subsidy_current_paisa)?,
+        money(|x| x.subsidy_proposed_paisa)?,
+        money(|x| x.subsidy_change_paisa())?,
+    ])
 }

@@ -15,6 +15,7 @@ pub mod commands;
 pub mod copy;
 pub mod engine;
 pub mod error;
+mod revisions;
 pub mod tables;
 
 pub use engine::Engine;

@@ -155,6 +155,8 @@ impl TableKind {
                 f("issue_date", DataType::Date32, false),
                 f("due_date", DataType::Date32, false),
                 f("versions", text.clone(), false),
+                f("previous_payable_within_due", money(), true),
+                f("difference", money(), true),
                 f("provisional", DataType::Boolean, false),
                 f("corrected", DataType::Boolean, false),
                 f("meter_changed", DataType::Boolean, false),
@@ -432,11 +434,13 @@ fn bill_col(cb: &CycleBills, rows: &[&BillRow], col: usize) -> DfResult<ArrayRef
         17 => col_date(rows, |b| b.issue_date),
         18 => col_date(rows, |b| b.due_date),
         19 => col_str(rows, |b| d.text(b.versions)),
-        20 => col_bool(rows, |b| b.flags & BILL_PROVISIONAL != 0),
-        21 => col_bool(rows, |b| b.flags & BILL_CORRECTED != 0),
-        22 => col_bool(rows, |b| b.flags & BILL_METER_CHANGED != 0),
-        23 => col_bool(rows, |b| b.flags & BILL_FIXED_WAIVED != 0),
-        24 => money(|b| b.adjustment_paisa)?,
+        20 => col_opt_dec(rows, 18, 2, |b| crate::revisions::previous(cb, b))?,
+        21 => col_opt_dec(rows, 18, 2, |b| crate::revisions::difference(cb, b))?,
+        22 => col_bool(rows, |b| b.flags & BILL_PROVISIONAL != 0),
+        23 => col_bool(rows, |b| b.flags & BILL_CORRECTED != 0),
+        24 => col_bool(rows, |b| b.flags & BILL_METER_CHANGED != 0),
+        25 => col_bool(rows, |b| b.flags & BILL_FIXED_WAIVED != 0),
+        26 => money(|b| b.adjustment_paisa)?,
         _ => return Err(no_column(TableKind::Bills, col)),
     })
 }
@@ -459,10 +463,7 @@ fn line_col(cb: &CycleBills, rows: &[(&BillRow, &LineRow)], col: usize) -> DfRes
 }
 
 /// The (bill, line) pairs of the given bills, in bill then line order.
-fn lines_of<'a>(
-    cb: &'a CycleBills,
-    bills: impl Iterator<Item = usize>,
-) -> Vec<(&'a BillRow, &'a LineRow)> {
+fn lines_of(cb: &CycleBills, bills: impl Iterator<Item = usize>) -> Vec<(&BillRow, &LineRow)> {
     let mut out = Vec::new();
     for bi in bills {
         let Some(b) = cb.bills.get(bi) else { continue };
@@ -907,6 +908,7 @@ mod tests {
             corrected: Vec::new(),
             by_reference: HashMap::new(),
             summary: Default::default(),
+            previous_payable_within_due_paisa: Vec::new(),
         }
     }
 

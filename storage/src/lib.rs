@@ -15,17 +15,22 @@
 //! - Bills are not journaled: a `BillCycle` record is replayed by recomputing, which the
 //!   billing crate guarantees is deterministic; so a cycle's bills are reproducible.
 //! - Sealed table chunks are immutable; only tails grow.
+//! - A cycle's bills and a what-if ([`simulate`]) are priced from the same per-consumer inputs
+//!   (`inputs.rs`); a what-if changes nothing and journals nothing.
 //!
 //! Knows nothing of SQL or the network. Synchronous: callers on an async runtime use
 //! `spawn_blocking`.
 
 pub mod error;
+mod inputs;
 pub mod journal;
 pub mod rows;
+pub mod simulate;
 pub mod store;
 
 pub use error::{RowError, StorageError};
 pub use rows::*;
+pub use simulate::{Simulation, SimulationRow};
 pub use store::{
     Backend, CategoryTotal, CycleBills, CycleSummary, PaymentSummary, RecoveryReport, State, Store,
     Table, CHUNK_ROWS,

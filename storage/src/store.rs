@@ -17,14 +17,15 @@ use billing::periods::{
     compute_corrected, compute_provisional, month_spans, ProvisionalBilled, MAX_SPAN_MONTHS,
 };
 use billing::{
-    compute_bill_full, employee_entitlement_kwh, Bill, BillExtras, BillInput, BillingError,
-    Employee, ReadingFacts, ServiceStatus, TariffBook, YearMonth,
+    compute_bill_full, Bill, BillExtras, BillInput, BillingError, ReadingFacts, TariffBook,
+    YearMonth,
 };
 use chrono::NaiveDate;
 use parking_lot::{RwLock, RwLockReadGuard};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{RowError, StorageError};
+use crate::inputs::{previous_payable, CycleRun, Prepared};
 use crate::journal::{Committer, FileJournal, Log, ReplayStats, SledLog};
 use crate::rows::*;
 
@@ -102,7 +103,7 @@ pub struct ConsumerDyn {
 }
 
 /// Pakistan's fiscal year runs July to June; the year it starts in.
-fn fiscal_year(cycle: YearMonth) -> i32 {
+pub(crate) fn fiscal_year(cycle: YearMonth) -> i32 {
     if cycle.month >= 7 {
         cycle.year
     } else {
@@ -127,6 +128,10 @@ pub struct CycleBills {
     pub corrected: Vec<(u64, Vec<(YearMonth, u64)>)>,
     pub by_reference: HashMap<u64, u32>,
     pub summary: CycleSummary,
+    /// Per bill (same index): the previous run's payable within due date for that reference
+    /// when this run re-billed the cycle (`None`: no previous bill for it); empty on a first
+    /// run. SQL `bills.previous_payable_within_due` and `difference`.
+    pub previous_payable_within_due_paisa: Vec<Option<i64>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -181,6 +186,8 @@ pub enum Record {
 pub struct LoadedFile {
     pub name: String,
     pub bytes: usize,
+    /// The file as loaded (`CALL simulate_tariff` accepts a loaded file's name).
+    pub text: Arc<str>,
 }
 
 /// Everything in memory.
@@ -726,72 +733,21 @@ impl State {
         s
     }
 
-    /// One consumer's bill on its reading: provisional on an unread register
-    /// ([`PROVISIONAL_CODES`]), the correction of the provisional bills just before it on
-    /// the first actual reading after them, with the meter-change and temporary-disconnection
-    /// facts; otherwise a normal bill. The second value is a corrected bill's actual units
-    /// per month (corrected months, then this one).
-    #[allow(clippy::type_complexity)]
-    fn bill_one(
+    /// The DISCO's billed months just before `cycle`, newest first, as far back as they run
+    /// unbroken (provisional bills are corrected from them).
+    pub(crate) fn priors(
         &self,
-        c: &Consumer,
-        r: &Reading,
-        input: &BillInput,
-        extras: &BillExtras,
-        priors: &[(YearMonth, Arc<CycleBills>)],
-    ) -> Result<(Bill, Option<Vec<(YearMonth, u64)>>), BillingError> {
-        let cycle = input.cycle;
-        let mut prior: Vec<ProvisionalBilled> = Vec::new();
-        for (m, cb) in priors {
-            let Some(b) = cb
-                .by_reference
-                .get(&c.reference)
-                .and_then(|&i| cb.bills.get(i as usize))
-            else {
-                break;
-            };
-            if b.flags & BILL_PROVISIONAL == 0 {
-                break;
-            }
-            prior.push(ProvisionalBilled {
-                cycle: *m,
-                units_kwh: b.units_kwh,
-                billed_rs: decimal_from_paisa(
-                    b.current_bill_paisa.saturating_add(b.total_fpa_paisa),
-                ),
-            });
-        }
-        prior.reverse();
-        if PROVISIONAL_CODES.contains(&r.reading_code.as_str()) {
-            return compute_provisional(&self.book, input, extras, prior.len() as u32)
-                .map(|b| (b, None));
-        }
-        let mut facts = ReadingFacts::default();
-        if c.status == ConsumerStatus::TempDisconnected {
-            facts.temp_disconnected_month = c
-                .disconnected_from
-                .and_then(|from| u32::try_from(cycle.index() - from.index() + 1).ok())
-                .filter(|m| *m >= 1);
-        }
-        if let Some(ms) = &r.meter_change {
-            facts.meter_change = Some(meter_swap_units(
-                r.offpeak_previous,
-                r.peak_previous,
-                r.offpeak_present,
-                r.peak_present,
-                r.mdi_kw,
-                ms,
-            )?);
-        }
-        let Some(first) = prior.first().map(|p| p.cycle) else {
-            return compute_bill_full(&self.book, input, extras, &facts).map(|b| (b, None));
-        };
-        let months = month_spans(r.previous_reading_date, r.reading_date, first, cycle)?;
-        let mut i = *input;
-        i.period_days = months.iter().map(|(_, d)| d).sum();
-        let corrected = compute_corrected(&self.book, &i, extras, &facts, &months, &prior)?;
-        let history = corrected.history();
-        Ok((corrected.bill, Some(history)))
+        disco: &str,
+        cycle: YearMonth,
+    ) -> Vec<(YearMonth, Arc<CycleBills>)> {
+        (1..=MAX_SPAN_MONTHS as i32)
+            .map(|k| cycle.add_months(-k))
+            .map_while(|m| {
+                self.cycles
+                    .get(&(disco.to_string(), m))
+                    .map(|cb| (m, cb.clone()))
+            })
+            .collect()
     }
 
     /// Computes every bill of the cycle (in parallel) without mutating anything.
@@ -803,16 +759,7 @@ impl State {
     ) -> Result<CycleBills, StorageError> {
         let started = Instant::now();
         let previous = self.cycles.get(&(disco.to_string(), cycle)).cloned();
-        // The DISCO's billed months just before this one, newest first (provisional bills
-        // are corrected from them).
-        let priors: Vec<(YearMonth, Arc<CycleBills>)> = (1..=MAX_SPAN_MONTHS as i32)
-            .map(|k| cycle.add_months(-k))
-            .map_while(|m| {
-                self.cycles
-                    .get(&(disco.to_string(), m))
-                    .map(|cb| (m, cb.clone()))
-            })
-            .collect();
+        let priors = self.priors(disco, cycle);
         let priors = &priors;
         let n = self.consumers.len();
         let threads = std::thread::available_parallelism()
@@ -829,12 +776,20 @@ impl State {
             refusals: Vec<BillRefusal>,
             without_reading: u64,
         }
+        let run = CycleRun {
+            st: self,
+            book: &self.book,
+            disco,
+            cycle,
+            issue_date,
+            previous: previous.as_deref(),
+        };
+        let run = &run;
         let parts: Vec<Part> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     let lo = (t * per).min(n);
                     let hi = ((t + 1) * per).min(n);
-                    let previous = previous.clone();
                     s.spawn(move || {
                         // Reserve up front: growing a multi-GB line vector by doubling
                         // costs more than computing the bills.
@@ -849,88 +804,21 @@ impl State {
                         };
                         let mut history: Vec<(YearMonth, u64)> = Vec::with_capacity(24);
                         for idx in lo..hi {
-                            let Some(c) = self.consumers.get(idx) else {
-                                continue;
-                            };
-                            if &*c.disco != disco || c.status == ConsumerStatus::PermDisconnected {
-                                continue;
-                            }
-                            let Some(&ri) = self.reading_by_key.get(&(idx as u32, cycle)) else {
-                                part.without_reading += 1;
-                                continue;
-                            };
-                            let Some(r) = self.readings.get(ri as usize) else {
-                                continue;
-                            };
-                            let dynamic = &self.consumer_dyn[idx];
-                            history.clear();
-                            history.extend(c.history.iter().filter(|(m, _)| *m < cycle));
-                            history.extend(dynamic.billed.iter().filter(|(m, _)| *m < cycle));
-                            // Re-billing a cycle starts from what the first run saw: its
-                            // arrears, carried-in units and fiscal-year free units used.
-                            let old = previous.as_ref().and_then(|p| {
-                                p.by_reference
-                                    .get(&c.reference)
-                                    .map(|&b| &p.bills[b as usize])
-                            });
-                            let fy = fiscal_year(cycle);
-                            let fy_used = if dynamic.fy_free_used.0 == fy {
-                                dynamic.fy_free_used.1
-                            } else {
-                                0
-                            };
-                            let (arrears_paisa, carried_in, fy_used) = match old {
-                                Some(o) => (
-                                    o.arrears_paisa,
-                                    o.units_carried_in_kwh,
-                                    fy_used.saturating_sub(o.employee_free_units_kwh),
-                                ),
-                                None => (dynamic.balance_paisa, dynamic.carried_kwh, fy_used),
-                            };
-                            let employee = match (c.employee_grade, c.employee_status.as_deref()) {
-                                (Some(bps), Some(st)) => {
-                                    let status = if st.eq_ignore_ascii_case("retired") {
-                                        ServiceStatus::Retired
-                                    } else {
-                                        ServiceStatus::InService
-                                    };
-                                    employee_entitlement_kwh(&self.book, bps, status, issue_date)
-                                        .map(|monthly| Employee {
-                                            bps,
-                                            status,
-                                            quota_remaining_kwh: monthly
-                                                .saturating_mul(12)
-                                                .saturating_sub(fy_used),
-                                        })
+                            let (c, r, input, extras) = match run.prepare(idx, &mut history) {
+                                Prepared::Skip => continue,
+                                Prepared::NoReading => {
+                                    part.without_reading += 1;
+                                    continue;
                                 }
-                                _ => None,
+                                Prepared::Ready {
+                                    consumer,
+                                    reading,
+                                    input,
+                                    extras,
+                                    ..
+                                } => (consumer, reading, input, extras),
                             };
-                            let extras = BillExtras {
-                                strn_registered: c.strn_registered,
-                                units_carried_in_kwh: if c.tou { 0 } else { carried_in },
-                                employee,
-                                power_factor: r.power_factor,
-                            };
-                            let period_days = (r.reading_date - r.previous_reading_date)
-                                .num_days()
-                                .clamp(0, 400) as u32;
-                            let input = BillInput {
-                                disco: &c.disco,
-                                tariff: &c.tariff,
-                                sanctioned_load_kw: c.sanctioned_load_kw,
-                                phase: c.phase,
-                                province: &c.province,
-                                cycle,
-                                issue_date,
-                                period_days,
-                                units_offpeak_kwh: r.offpeak_units,
-                                units_peak_kwh: r.peak_units,
-                                mdi_kw: r.mdi_kw.unwrap_or_default(),
-                                history: &history,
-                                arrears_rs: decimal_from_paisa(arrears_paisa),
-                                atl: c.atl,
-                            };
-                            match self.bill_one(c, r, &input, &extras, &priors) {
+                            match bill_one(&self.book, c, r, &input, &extras, priors) {
                                 Ok((b, corrected)) => {
                                     let corrected_flag = corrected.is_some();
                                     if let Some(h) = corrected {
@@ -1111,6 +999,7 @@ impl State {
             disco: disco.to_string(),
             cycle,
             issue_date,
+            previous_payable_within_due_paisa: previous_payable(&bills, previous.as_deref()),
             bills,
             lines,
             dicts,
@@ -1206,6 +1095,71 @@ impl SharedStrings {
         self.0.insert(s.clone());
         s.clone()
     }
+}
+
+/// One consumer's bill on its reading: provisional on an unread register
+/// ([`PROVISIONAL_CODES`]), the correction of the provisional bills just before it on
+/// the first actual reading after them, with the meter-change and temporary-disconnection
+/// facts; otherwise a normal bill. The second value is a corrected bill's actual units
+/// per month (corrected months, then this one).
+#[allow(clippy::type_complexity)]
+pub(crate) fn bill_one(
+    book: &TariffBook,
+    c: &Consumer,
+    r: &Reading,
+    input: &BillInput,
+    extras: &BillExtras,
+    priors: &[(YearMonth, Arc<CycleBills>)],
+) -> Result<(Bill, Option<Vec<(YearMonth, u64)>>), BillingError> {
+    let cycle = input.cycle;
+    let mut prior: Vec<ProvisionalBilled> = Vec::new();
+    for (m, cb) in priors {
+        let Some(b) = cb
+            .by_reference
+            .get(&c.reference)
+            .and_then(|&i| cb.bills.get(i as usize))
+        else {
+            break;
+        };
+        if b.flags & BILL_PROVISIONAL == 0 {
+            break;
+        }
+        prior.push(ProvisionalBilled {
+            cycle: *m,
+            units_kwh: b.units_kwh,
+            billed_rs: decimal_from_paisa(b.current_bill_paisa.saturating_add(b.total_fpa_paisa)),
+        });
+    }
+    prior.reverse();
+    if PROVISIONAL_CODES.contains(&r.reading_code.as_str()) {
+        return compute_provisional(book, input, extras, prior.len() as u32).map(|b| (b, None));
+    }
+    let mut facts = ReadingFacts::default();
+    if c.status == ConsumerStatus::TempDisconnected {
+        facts.temp_disconnected_month = c
+            .disconnected_from
+            .and_then(|from| u32::try_from(cycle.index() - from.index() + 1).ok())
+            .filter(|m| *m >= 1);
+    }
+    if let Some(ms) = &r.meter_change {
+        facts.meter_change = Some(meter_swap_units(
+            r.offpeak_previous,
+            r.peak_previous,
+            r.offpeak_present,
+            r.peak_present,
+            r.mdi_kw,
+            ms,
+        )?);
+    }
+    let Some(first) = prior.first().map(|p| p.cycle) else {
+        return compute_bill_full(book, input, extras, &facts).map(|b| (b, None));
+    };
+    let months = month_spans(r.previous_reading_date, r.reading_date, first, cycle)?;
+    let mut i = *input;
+    i.period_days = months.iter().map(|(_, d)| d).sum();
+    let corrected = compute_corrected(book, &i, extras, &facts, &months, &prior)?;
+    let history = corrected.history();
+    Ok((corrected.bill, Some(history)))
 }
 
 /// The units of a meter replacement: the old meter from `previous` to its final registers at
@@ -1461,6 +1415,7 @@ impl Store {
             st.tariff_files.push(LoadedFile {
                 name: name.to_string(),
                 bytes: text.len(),
+                text: text.into(),
             });
             st.version += 1;
             (t, format!("{summary:?}"))
@@ -1526,6 +1481,7 @@ fn apply_replayed(st: &mut State, rec: Record) -> Result<(), StorageError> {
             st.tariff_files.push(LoadedFile {
                 name,
                 bytes: text.len(),
+                text: text.into(),
             });
         }
         Record::BillCycle {

@@ -713,3 +713,280 @@ async fn reading_periods_through_the_server() {
     }
     server.stop();
 }
+
+/// NUMERIC(18,2) text -> paisa.
+fn paisa(s: &str) -> i64 {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    assert!(frac.len() <= 2, "more than 2 decimals: {s}");
+    let v = int.parse::<i64>().unwrap() * 100 + format!("{frac:0<2}").parse::<i64>().unwrap();
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+const SRO_279: &str = include_str!("../../billing/data/sro-279-2026.toml");
+const DETERMINED: &str = include_str!("../../billing/data/determined-illustrative-2026.toml");
+const LATE_FPA: &str = r#"
+[[fpa]]
+fuel_month = "2026-09"
+rate = "1.5000"
+sro = "late FCA Sep-2026 (e2e)"
+exempt_bands = ["lifeline"]
+"#;
+
+/// S.R.O. 279 as a new schedule from 2026-10-01: A-2a 37.44 -> 40.00, top A-1a slab
+/// 47.20 -> 50.00 (so it also wins when really loaded).
+fn higher_rates() -> String {
+    let top = r#"{ band = "unprotected", from = 701,           rate = "47.20", fixed = "675" }"#;
+    for needle in [
+        r#"id = "SRO-279(I)/2026""#,
+        r#"effective_from = "2026-02-12""#,
+        r#"rate = "37.44""#,
+        top,
+    ] {
+        assert_eq!(
+            SRO_279.matches(needle).count(),
+            1,
+            "S.R.O. 279 data changed: {needle}"
+        );
+    }
+    SRO_279
+        .replace(r#"id = "SRO-279(I)/2026""#, r#"id = "PROPOSED-2026-10""#)
+        .replace(
+            r#"effective_from = "2026-02-12""#,
+            r#"effective_from = "2026-10-01""#,
+        )
+        .replace(r#"rate = "37.44""#, r#"rate = "40.00""#)
+        .replace(top, &top.replace("47.20", "50.00"))
+}
+
+/// (category, band) -> simulate_tariff row, by column name.
+type SimRows =
+    std::collections::BTreeMap<(String, String), std::collections::HashMap<String, String>>;
+
+async fn simulate(c: &tokio_postgres::Client, proposal: &str) -> SimRows {
+    let msgs = c
+        .simple_query(&format!(
+            "CALL simulate_tariff($toml${proposal}$toml$, '2026-11', 'mepco')"
+        ))
+        .await
+        .unwrap();
+    let mut out = SimRows::new();
+    for m in &msgs {
+        if let SimpleQueryMessage::Row(r) = m {
+            let cols: std::collections::HashMap<String, String> = r
+                .columns()
+                .iter()
+                .enumerate()
+                .map(|(i, col)| (col.name().to_string(), r.get(i).unwrap().to_string()))
+                .collect();
+            assert_eq!(cols["disco"], "MEPCO");
+            out.insert((cols["category"].clone(), cols["band"].clone()), cols);
+        }
+    }
+    assert!(out.contains_key(&("ALL".into(), "ALL".into())), "{out:?}");
+    out
+}
+
+/// reference -> (payable_within_due, total_fpa) of cycle 2026-11, in paisa.
+async fn payables(c: &tokio_postgres::Client) -> std::collections::HashMap<String, (i64, i64)> {
+    rows(
+        &c.simple_query(
+            "SELECT reference, payable_within_due, total_fpa FROM bills WHERE cycle = '2026-11'",
+        )
+        .await
+        .unwrap(),
+    )
+    .into_iter()
+    .map(|r| (r[0].clone(), (paisa(&r[1]), paisa(&r[2]))))
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_fpa_rebill_difference_and_tariff_what_if() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gen = tmp.path().join("gen");
+    generate(&gen, 800, 17);
+    let data = tmp.path().join("data");
+    let server = Server::start(&data);
+    let c = server.client().await;
+    copy_file(&c, "consumers", &gen.join("consumers.csv"))
+        .await
+        .unwrap();
+    copy_file(&c, "readings", &gen.join("readings.csv"))
+        .await
+        .unwrap();
+    c.simple_query(&format!(
+        "CALL load_tariff('determined.toml', $toml${DETERMINED}$toml$)"
+    ))
+    .await
+    .unwrap();
+    let bill = "CALL bill_cycle('MEPCO', '2026-11', '2026-12-04')";
+    c.simple_query(bill).await.unwrap();
+    let first = payables(&c).await;
+    assert!(first.len() > 600, "bills: {}", first.len());
+    assert_eq!(
+        one(&c, "SELECT count(*) FROM bills WHERE previous_payable_within_due IS NULL AND difference IS NULL").await,
+        first.len().to_string(),
+        "a first run has no previous payable"
+    );
+    assert!(
+        first.values().all(|(_, fpa)| *fpa == 0),
+        "no FPA for Sep-2026 yet"
+    );
+
+    // What-if of the late FPA file, then load it for real and re-bill.
+    let fpa_whatif = simulate(&c, LATE_FPA).await;
+    c.simple_query(&format!(
+        "CALL load_tariff('fca-2026-09.toml', $toml${LATE_FPA}$toml$)"
+    ))
+    .await
+    .unwrap();
+    c.simple_query(bill).await.unwrap();
+    let second = payables(&c).await;
+    let changed_sql = "SELECT reference, previous_payable_within_due, payable_within_due, difference FROM bills WHERE cycle = '2026-11' AND difference <> 0 ORDER BY reference";
+    let changed = rows(&c.simple_query(changed_sql).await.unwrap());
+    // Independent: from the two snapshots, the only change is the new FPA block.
+    let mut expected: Vec<Vec<String>> = Vec::new();
+    let mut total = 0i64;
+    let mut refs: Vec<&String> = second.keys().collect();
+    refs.sort();
+    for r in refs {
+        let (p1, f1) = first[r];
+        let (p2, f2) = second[r];
+        assert_eq!(p2 - p1, f2 - f1, "{r}: payable moved by more than the FPA");
+        total += p2 - p1;
+        if p2 != p1 {
+            expected.push(vec![
+                r.clone(),
+                format!("{p1}"),
+                format!("{p2}"),
+                format!("{}", p2 - p1),
+            ]);
+        }
+    }
+    let changed_paisa: Vec<Vec<String>> = changed
+        .iter()
+        .map(|r| {
+            vec![
+                r[0].clone(),
+                paisa(&r[1]).to_string(),
+                paisa(&r[2]).to_string(),
+                paisa(&r[3]).to_string(),
+            ]
+        })
+        .collect();
+    assert_eq!(changed_paisa, expected);
+    assert!(
+        changed.len() > 100,
+        "bills with an FPA difference: {}",
+        changed.len()
+    );
+    assert_eq!(
+        one(&c, "SELECT count(*) FROM bills WHERE difference IS NULL OR previous_payable_within_due IS NULL").await,
+        "0",
+        "every bill of the re-run has its previous payable"
+    );
+    assert_eq!(
+        one(
+            &c,
+            "SELECT count(*) FROM bills WHERE band = 'lifeline' AND difference <> 0"
+        )
+        .await,
+        "0",
+        "lifeline is exempt from FPA"
+    );
+    assert_eq!(
+        paisa(&fpa_whatif[&("ALL".to_string(), "ALL".to_string())]["revenue_change"]),
+        total,
+        "the what-if of the FPA file predicted the re-bill"
+    );
+
+    // Survives restart: replay recomputes both runs in journal order.
+    drop(c);
+    server.stop();
+    let server = Server::start(&data);
+    let c = server.client().await;
+    assert_eq!(rows(&c.simple_query(changed_sql).await.unwrap()), changed);
+
+    // Tariff what-if: higher A-2a and top-slab rates; nothing is billed or journaled.
+    let before_sim = rows(&c.simple_query("SELECT reference, payable_within_due, previous_payable_within_due, subsidy FROM bills ORDER BY reference").await.unwrap());
+    let proposal = higher_rates();
+    let sim = simulate(&c, &proposal).await;
+    assert_eq!(
+        rows(&c.simple_query("SELECT reference, payable_within_due, previous_payable_within_due, subsidy FROM bills ORDER BY reference").await.unwrap()),
+        before_sim,
+        "simulate_tariff changed bills"
+    );
+    let all = &sim[&("ALL".to_string(), "ALL".to_string())];
+    assert!(paisa(&all["revenue_change"]) > 0, "{all:?}");
+    assert_eq!(all["bills"], second.len().to_string());
+    assert_eq!(
+        paisa(&all["revenue_current"]),
+        paisa(
+            &one(
+                &c,
+                "SELECT sum(current_bill + total_fpa) FROM bills WHERE cycle = '2026-11'"
+            )
+            .await
+        )
+    );
+    // By hand: A-2a subsidy = units x (determined 42.00 - applicable), so the proposal moves
+    // the commercial flat subsidy by -2.56 per A-2a unit.
+    let a2a_units: i64 = one(&c, "SELECT sum(units) FROM bills WHERE tariff = 'A-2a'")
+        .await
+        .parse()
+        .unwrap();
+    assert!(a2a_units > 0);
+    let flat = &sim[&("commercial".to_string(), "flat".to_string())];
+    assert_eq!(paisa(&flat["subsidy_change"]), -a2a_units * 256);
+    for r in sim.values() {
+        assert_eq!(
+            paisa(&r["revenue_change"]),
+            paisa(&r["revenue_proposed"]) - paisa(&r["revenue_current"])
+        );
+    }
+
+    // Independent: really load the proposal and re-bill; the difference column per
+    // category / band is what the what-if said.
+    c.simple_query(&format!(
+        "CALL load_tariff('proposed.toml', $toml${proposal}$toml$)"
+    ))
+    .await
+    .unwrap();
+    c.simple_query(bill).await.unwrap();
+    let by_row = rows(&c.simple_query("SELECT category, band, sum(difference), sum(subsidy) FROM bills WHERE cycle = '2026-11' GROUP BY category, band ORDER BY 1, 2").await.unwrap());
+    assert_eq!(
+        by_row.len(),
+        sim.values()
+            .filter(|r| r["bills"] != "0" && r["category"] != "ALL")
+            .count()
+    );
+    let mut total = 0i64;
+    for r in &by_row {
+        let s = &sim[&(r[0].clone(), r[1].clone())];
+        assert_eq!(paisa(&r[2]), paisa(&s["revenue_change"]), "{r:?}");
+        assert_eq!(paisa(&r[3]), paisa(&s["subsidy_proposed"]), "{r:?}");
+        total += paisa(&r[2]);
+    }
+    assert_eq!(total, paisa(&all["revenue_change"]));
+
+    // Refusals: a schedule that does not parse, an unbilled cycle.
+    let e = c
+        .simple_query("CALL simulate_tariff('[[schedule]] id =', '2026-11')")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&e), "22023", "{e:?}");
+    let e = c
+        .simple_query("CALL simulate_tariff('sro-279-2026.toml', '2026-10')")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&e), "02000", "{e:?}");
+    server.stop();
+}

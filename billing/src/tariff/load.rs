@@ -608,7 +608,9 @@ fn fixed_basis(
 }
 
 /// Parses and validates `text` against `book`; nothing is applied.
-pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingError> {
+/// `proposal`: the file is a what-if on top of `book` ([`TariffBook::with_override`]): its
+/// schedule ids may repeat ids already loaded (a modified copy of a notified schedule).
+pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Staged, BillingError> {
     let raw: RawFile = toml::from_str(text).map_err(|e| BillingError::DataParse(e.to_string()))?;
     let _ = raw.meta;
     let mut st = Staged {
@@ -636,7 +638,11 @@ pub(super) fn stage(book: &TariffBook, text: &str) -> Result<Staged, BillingErro
     };
 
     // ---- schedules and tariffs
-    let mut ids: HashSet<&str> = book.schedules.iter().map(|s| &*s.id).collect();
+    let mut ids: HashSet<&str> = if proposal {
+        HashSet::new()
+    } else {
+        book.schedules.iter().map(|s| &*s.id).collect()
+    };
     for rs in &raw.schedule {
         let item = format!("schedule {}", rs.id);
         if rs.id.trim().is_empty() {

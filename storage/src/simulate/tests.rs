@@ -1,0 +1,460 @@
+//! What-if and re-billing tests on a small hand-made DISCO. Expected figures are computed
+//! independently: by really loading the proposal and re-billing (a different code path: the
+//! journaled book, `load_toml` precedence), and, for the subsidy, by hand from the units.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use billing::{data, YearMonth};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::rows::{Consumer, ConsumerStatus, Payment, Reading};
+use crate::simulate::{Simulation, SimulationRow, TOTAL};
+use crate::store::{Backend, CycleBills, Store};
+use crate::StorageError;
+
+const DISCO: &str = "MEPCO";
+const SRO: &str = "sro-279-2026.toml";
+const DETERMINED: &str = "determined-illustrative-2026.toml";
+
+fn ym(s: &str) -> YearMonth {
+    s.parse().unwrap()
+}
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+fn cycle() -> YearMonth {
+    ym("2026-11")
+}
+fn issue() -> NaiveDate {
+    day("2026-12-04")
+}
+
+fn consumer(i: u64, tariff: &str, sl: &str, units: u64, employee: bool) -> Consumer {
+    Consumer {
+        reference: 1_000_000_000_000 + i,
+        customer_id: i,
+        name: format!("consumer {i}"),
+        address: "somewhere".into(),
+        disco: DISCO.into(),
+        circle: "Multan".into(),
+        division: "City".into(),
+        subdivision: 1,
+        batch: 7,
+        tariff: tariff.into(),
+        sanctioned_load_kw: Decimal::from_str(sl).unwrap(),
+        phase: 1,
+        meter_no: format!("M{i}"),
+        multiplying_factor: 1,
+        connection_date: day("2015-01-01"),
+        status: ConsumerStatus::Active,
+        owner_type: "private".into(),
+        province: "Punjab".into(),
+        tou: false,
+        atl: i.is_multiple_of(2),
+        employee_grade: employee.then_some(10),
+        employee_status: employee.then(|| "in_service".into()),
+        opening_arrears_paisa: (i as i64 % 5) * 12_345,
+        // Twelve months at this month's units: the band is stable and FPA has its month.
+        history: (1..=12).map(|k| (cycle().add_months(-k), units)).collect(),
+        disconnected_from: None,
+        strn_registered: false,
+    }
+}
+
+fn reading(c: &Consumer, units: u64) -> Reading {
+    Reading {
+        reference: c.reference,
+        cycle: cycle(),
+        reading_date: day("2026-11-28"),
+        previous_reading_date: day("2026-10-29"),
+        offpeak_previous: 5_000,
+        offpeak_present: 5_000 + units,
+        peak_previous: None,
+        peak_present: None,
+        mdi_kw: None,
+        power_factor: None,
+        reading_code: "OK".into(),
+        meter_change: None,
+        offpeak_units: 0,
+        peak_units: 0,
+    }
+}
+
+/// A-1a across every band (lifeline, protected, unprotected slabs), A-2a commercial, one
+/// employee, one A-2b (rates not public: refused), one consumer without a reading.
+fn load_disco(store: &Store) {
+    let mut cs = Vec::new();
+    let mut rs = Vec::new();
+    let mut add = |c: Consumer, units: Option<u64>| {
+        if let Some(u) = units {
+            rs.push(reading(&c, u));
+        }
+        cs.push(c);
+    };
+    for i in 0..40 {
+        let units = 30 + 23 * i;
+        let sl = if i < 3 { "1" } else { "4" };
+        add(consumer(i, "A-1a", sl, units, false), Some(units));
+    }
+    for i in 40..50 {
+        let units = 100 + 50 * (i - 40);
+        add(consumer(i, "A-2a", "3", units, false), Some(units));
+    }
+    add(consumer(50, "A-1a", "2", 260, true), Some(260));
+    add(consumer(51, "A-2b", "10", 900, false), Some(900));
+    add(consumer(52, "A-1a", "2", 100, false), None);
+    store.insert_consumers(cs).unwrap();
+    store.insert_readings(rs).unwrap();
+    store
+        .load_tariff(DETERMINED, data::file(DETERMINED).unwrap())
+        .unwrap();
+}
+
+fn open(dir: &Path) -> Arc<Store> {
+    Store::open(dir, Backend::Journal).unwrap().0
+}
+
+fn billed(store: &Store) -> Arc<CycleBills> {
+    store.read().cycles[&(DISCO.to_string(), cycle())].clone()
+}
+
+/// (reference -> (category, band, revenue, subsidy, payable within due)) of the cycle.
+type Snapshot = HashMap<u64, (String, String, i64, i64, i64)>;
+
+fn snapshot(cb: &CycleBills) -> Snapshot {
+    cb.bills
+        .iter()
+        .map(|b| {
+            (
+                b.reference,
+                (
+                    cb.dicts.text(b.category).to_string(),
+                    cb.dicts.text(b.band).to_string(),
+                    b.current_bill_paisa + b.total_fpa_paisa,
+                    b.subsidy_paisa,
+                    b.payable_within_due_paisa,
+                ),
+            )
+        })
+        .collect()
+}
+
+fn row<'a>(sim: &'a Simulation, category: &str, band: &str) -> &'a SimulationRow {
+    sim.rows
+        .iter()
+        .find(|r| r.category == category && r.band == band)
+        .unwrap_or_else(|| panic!("no row {category}/{band} in {:#?}", sim.rows))
+}
+
+/// The per-DISCO total row is the sum of the other rows.
+fn check_total(sim: &Simulation) {
+    let mut sum = SimulationRow::default();
+    for r in sim.rows.iter().filter(|r| r.category != TOTAL) {
+        sum.add(r);
+    }
+    let t = row(sim, TOTAL, TOTAL);
+    assert_eq!(
+        (
+            t.bills,
+            t.refused,
+            t.units_kwh,
+            t.revenue_current_paisa,
+            t.revenue_proposed_paisa,
+            t.subsidy_current_paisa,
+            t.subsidy_proposed_paisa
+        ),
+        (
+            sum.bills,
+            sum.refused,
+            sum.units_kwh,
+            sum.revenue_current_paisa,
+            sum.revenue_proposed_paisa,
+            sum.subsidy_current_paisa,
+            sum.subsidy_proposed_paisa
+        )
+    );
+}
+
+/// S.R.O. 279 as a new schedule from 2026-10-01 (so it also wins when really loaded) with
+/// A-2a at Rs 40.00 instead of 37.44 and the top A-1a slab at 50.00 instead of 47.20.
+fn higher_rates() -> String {
+    let sro = data::file(SRO).unwrap();
+    let top = r#"{ band = "unprotected", from = 701,           rate = "47.20", fixed = "675" }"#;
+    for needle in [
+        r#"id = "SRO-279(I)/2026""#,
+        r#"effective_from = "2026-02-12""#,
+        r#"rate = "37.44""#,
+        top,
+    ] {
+        assert_eq!(
+            sro.matches(needle).count(),
+            1,
+            "S.R.O. 279 data changed: {needle}"
+        );
+    }
+    sro.replace(r#"id = "SRO-279(I)/2026""#, r#"id = "PROPOSED-2026-10""#)
+        .replace(
+            r#"effective_from = "2026-02-12""#,
+            r#"effective_from = "2026-10-01""#,
+        )
+        .replace(r#"rate = "37.44""#, r#"rate = "40.00""#)
+        .replace(top, &top.replace("47.20", "50.00"))
+}
+
+#[test]
+fn the_current_schedule_as_proposal_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    load_disco(&store);
+    let summary = store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+    assert_eq!(summary.refused, 1, "A-2b has no public rate");
+    // By shipped file name and as text: same answer, zero change everywhere.
+    let by_name = store.simulate_tariff(SRO, cycle(), Some(DISCO)).unwrap();
+    let by_text = store
+        .simulate_tariff(data::file(SRO).unwrap(), cycle(), None)
+        .unwrap();
+    assert_eq!(by_name, by_text);
+    check_total(&by_name);
+    for r in &by_name.rows {
+        assert_eq!(r.revenue_change_paisa(), 0, "{r:?}");
+        assert_eq!(r.subsidy_change_paisa(), 0, "{r:?}");
+    }
+    let t = row(&by_name, TOTAL, TOTAL);
+    assert_eq!(t.bills, summary.bills);
+    assert_eq!(t.units_kwh, summary.units_kwh);
+    assert_eq!(t.revenue_current_paisa, i128::from(summary.payable_paisa));
+    assert_eq!(
+        t.refused, 1,
+        "the A-2b consumer is refused under the proposal too"
+    );
+    assert!(
+        t.subsidy_current_paisa != 0,
+        "the determined schedule is loaded"
+    );
+    // Every band the cycle billed has its row.
+    for b in ["lifeline", "protected", "unprotected"] {
+        assert!(row(&by_name, "residential", b).bills > 0, "{b}");
+    }
+}
+
+#[test]
+fn higher_rates_equal_a_real_rebill_and_leave_the_bills_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    load_disco(&store);
+    store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+    let first = billed(&store);
+    let before = snapshot(&first);
+    assert!(first.previous_payable_within_due_paisa.is_empty());
+    // A payment after billing must not leak into the re-priced bills (same arrears).
+    let paid = first.bills[5].reference;
+    store
+        .insert_payments(vec![Payment {
+            reference: paid,
+            transaction_id: "T-1".into(),
+            amount_paisa: 50_000,
+            value_date: day("2026-12-05"),
+            bank: "HBL".into(),
+        }])
+        .unwrap();
+
+    let proposal = higher_rates();
+    let version = store.read().version;
+    let sim = store
+        .simulate_tariff(&proposal, cycle(), Some(DISCO))
+        .unwrap();
+    check_total(&sim);
+    // Nothing changed: same bills segment, same state version, same book.
+    assert!(Arc::ptr_eq(&first, &billed(&store)));
+    assert_eq!(snapshot(&billed(&store)), before);
+    assert_eq!(store.read().version, version);
+    assert!(store.read().book.proposed_schedules().next().is_none());
+    let total = row(&sim, TOTAL, TOTAL);
+    assert!(total.revenue_change_paisa() > 0, "{total:?}");
+
+    // Independent: load the proposal for real, re-bill, compare per bill.
+    store.load_tariff("proposal.toml", &proposal).unwrap();
+    store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+    let second = billed(&store);
+    let after = snapshot(&second);
+    let mut by_row: HashMap<(String, String), (i128, i128)> = HashMap::new();
+    let mut diff_total = 0i128;
+    for (i, b) in second.bills.iter().enumerate() {
+        let old = &before[&b.reference];
+        let new = &after[&b.reference];
+        let e = by_row.entry((old.0.clone(), old.1.clone())).or_default();
+        e.0 += i128::from(new.2 - old.2);
+        e.1 += i128::from(new.3 - old.3);
+        // The re-run keeps the previous payable; the difference is the revenue change
+        // (arrears are the first run's, the payment notwithstanding).
+        assert_eq!(second.previous_payable_within_due_paisa[i], Some(old.4));
+        assert_eq!(new.4 - old.4, new.2 - old.2, "{}", b.reference);
+        diff_total += i128::from(new.4 - old.4);
+    }
+    assert_eq!(diff_total, total.revenue_change_paisa());
+    for r in sim.rows.iter().filter(|r| r.category != TOTAL) {
+        let (rev, sub) = by_row
+            .get(&(r.category.clone(), r.band.clone()))
+            .copied()
+            .unwrap_or_default();
+        assert_eq!(r.revenue_change_paisa(), rev, "{r:?}");
+        assert_eq!(r.subsidy_change_paisa(), sub, "{r:?}");
+    }
+    // By hand: A-2a subsidy = units x (determined 42.00 - applicable); applicable 37.44 ->
+    // 40.00 lowers it by units x 2.56 (fixed charges equal: no change there).
+    let a2a_units: u64 = (0..10).map(|k| 100 + 50 * k).sum();
+    let commercial = row(&sim, "commercial", "flat");
+    assert_eq!(commercial.units_kwh, a2a_units);
+    assert_eq!(
+        commercial.subsidy_change_paisa(),
+        -(i128::from(a2a_units) * 256)
+    );
+    assert!(commercial.revenue_change_paisa() >= i128::from(a2a_units) * 256);
+    // Protected slabs did not change.
+    assert_eq!(
+        row(&sim, "residential", "protected").revenue_change_paisa(),
+        0
+    );
+
+    // Now in force: the loaded file's name as the proposal changes nothing.
+    let again = store
+        .simulate_tariff("proposal.toml", cycle(), Some(DISCO))
+        .unwrap();
+    assert!(again.rows.iter().all(|r| r.revenue_change_paisa() == 0));
+}
+
+#[test]
+fn a_proposal_refusing_a_category_counts_it_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    load_disco(&store);
+    store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+    let proposal = r#"
+[[schedule]]
+id = "WITHDRAW-A2A"
+sro = "what-if"
+effective_from = "2026-11-01"
+
+[[schedule.tariff]]
+code = "A-2a"
+category = "commercial"
+missing = true
+"#;
+    let sim = store.simulate_tariff(proposal, cycle(), None).unwrap();
+    let c = row(&sim, "commercial", "flat");
+    assert_eq!((c.bills, c.refused), (10, 10));
+    assert_eq!(c.revenue_proposed_paisa, 0);
+    assert_eq!(c.revenue_change_paisa(), -c.revenue_current_paisa);
+    assert!(c.revenue_current_paisa > 0);
+    assert_eq!(
+        row(&sim, "residential", "unprotected").revenue_change_paisa(),
+        0
+    );
+    check_total(&sim);
+}
+
+#[test]
+fn bad_proposals_and_cycles_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    load_disco(&store);
+    assert!(matches!(
+        store.simulate_tariff(SRO, cycle(), None),
+        Err(StorageError::NotFound(_))
+    ));
+    store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+    assert!(matches!(
+        store.simulate_tariff("[[schedule]]\nid = ", cycle(), None),
+        Err(StorageError::Billing(billing::BillingError::DataParse(_)))
+    ));
+    assert!(matches!(
+        store.simulate_tariff("no-such-file.toml", cycle(), None),
+        Err(StorageError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.simulate_tariff(SRO, cycle(), Some("LESCO")),
+        Err(StorageError::NotFound(_))
+    ));
+    let later = higher_rates().replace(
+        r#"effective_from = "2026-10-01""#,
+        r#"effective_from = "2027-01-01""#,
+    );
+    let e = store
+        .simulate_tariff(&later, cycle(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("PROPOSED-2026-10") && e.contains("2026-12-04"),
+        "{e}"
+    );
+    // An FPA month already loaded stays a duplicate.
+    assert!(store
+        .simulate_tariff(data::file("adjustments-2026.toml").unwrap(), cycle(), None)
+        .is_err());
+}
+
+#[test]
+fn rebill_after_a_late_fpa_keeps_the_difference_across_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let late_fpa = r#"
+[[fpa]]
+fuel_month = "2026-09"
+rate = "1.5000"
+sro = "late FCA Sep-2026 (test)"
+exempt_bands = ["lifeline"]
+"#;
+    let (expected, fpa_by_ref) = {
+        let store = open(tmp.path());
+        load_disco(&store);
+        store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+        let first = snapshot(&billed(&store));
+        // The what-if of the late file before loading it...
+        let sim = store.simulate_tariff(late_fpa, cycle(), None).unwrap();
+        store.load_tariff("fca-2026-09.toml", late_fpa).unwrap();
+        store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+        let cb = billed(&store);
+        let mut expected = Vec::new();
+        let mut fpa = HashMap::new();
+        let mut sum = 0i128;
+        for (i, b) in cb.bills.iter().enumerate() {
+            let prev = cb.previous_payable_within_due_paisa[i];
+            assert_eq!(prev, Some(first[&b.reference].4));
+            expected.push((b.reference, prev, b.payable_within_due_paisa));
+            fpa.insert(b.reference, b.total_fpa_paisa);
+            sum += i128::from(b.payable_within_due_paisa - first[&b.reference].4);
+            // Only the FPA block moved; lifeline is exempt.
+            if cb.dicts.text(b.band) == "lifeline" {
+                assert_eq!(b.payable_within_due_paisa, first[&b.reference].4);
+            }
+        }
+        // ... equals what the re-bill did.
+        assert_eq!(row(&sim, TOTAL, TOTAL).revenue_change_paisa(), sum);
+        assert!(sum > 0);
+        store.shutdown();
+        (expected, fpa)
+    };
+    // Replay recomputes both runs in journal order: the second sees the first again.
+    let store = open(tmp.path());
+    let cb = billed(&store);
+    let replayed: Vec<_> = cb
+        .bills
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            (
+                b.reference,
+                cb.previous_payable_within_due_paisa[i],
+                b.payable_within_due_paisa,
+            )
+        })
+        .collect();
+    assert_eq!(replayed, expected);
+    for b in &cb.bills {
+        assert_eq!(b.total_fpa_paisa, fpa_by_ref[&b.reference]);
+    }
+    store.shutdown();
+}
