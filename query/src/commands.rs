@@ -139,7 +139,7 @@ pub fn call_schema(name: &str) -> Result<SchemaRef, QueryError> {
 }
 
 /// Runs a command (blocking: call from a blocking thread).
-pub fn run_call(store: &Store, call: &Call, today: NaiveDate) -> Result<RecordBatch, QueryError> {
+pub fn run_call(store: &Store, call: &Call) -> Result<RecordBatch, QueryError> {
     let schema = call_schema(&call.name)?;
     let arg = |i: usize, what: &str| -> Result<&str, QueryError> {
         call.args.get(i).map(String::as_str).ok_or_else(|| {
@@ -159,11 +159,13 @@ pub fn run_call(store: &Store, call: &Call, today: NaiveDate) -> Result<RecordBa
         "bill_cycle" => {
             let disco = arg(0, "DISCO")?.to_uppercase();
             let cycle = cycle_arg(1)?;
+            // No clock: without an issue date the bills are issued the day after the cycle's
+            // last reading (Store::bill_cycle), so a re-run or replay gives the same bills.
             let issue = match call.args.get(2) {
-                Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                Some(d) => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
                     QueryError::InvalidArgument(format!("invalid issue date {d:?}"))
-                })?,
-                None => today,
+                })?),
+                None => None,
             };
             let s = store.bill_cycle(&disco, cycle, issue)?;
             vec![

@@ -55,8 +55,7 @@ impl TableProvider for CommandTable {
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let engine = self.engine.clone();
         let call = self.call.clone();
-        let today = chrono::Local::now().date_naive();
-        let batch = tokio::task::spawn_blocking(move || run_call(&engine.store, &call, today))
+        let batch = tokio::task::spawn_blocking(move || run_call(&engine.store, &call))
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?
             .map_err(|e| DataFusionError::External(Box::new(e)))?;

@@ -84,6 +84,36 @@ impl FileJournal {
     }
 }
 
+/// Largest unreadable region searched for later valid frames (larger: refuse to open).
+const MAX_SCAN_BYTES: u64 = 4 << 30;
+
+/// The offset of the first complete, checksummed frame after the bad one at `bad`, if any.
+fn later_valid_frame(path: &Path, bad: u64, total: u64) -> Result<Option<u64>, StorageError> {
+    let rest = total - bad;
+    if rest > MAX_SCAN_BYTES {
+        return Err(StorageError::Corrupt(format!(
+            "journal {} is damaged at byte {bad} with {rest} bytes after it: refusing to open",
+            path.display()
+        )));
+    }
+    let mut f = File::open(path)?;
+    f.seek(SeekFrom::Start(bad))?;
+    let mut buf = Vec::with_capacity(rest as usize);
+    f.read_to_end(&mut buf)?;
+    for o in 1..buf.len().saturating_sub(HEADER_BYTES - 1) {
+        let h = &buf[o..o + HEADER_BYTES];
+        let len = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        if h[8] != ROW_FORMAT_VERSION || len == 0 || o + 8 + len > buf.len() {
+            continue;
+        }
+        let crc = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+        if crc32fast::hash(&buf[o + HEADER_BYTES..o + 8 + len]) == crc {
+            return Ok(Some(bad + o as u64));
+        }
+    }
+    Ok(None)
+}
+
 fn unknown_version(version: u8, at: u64) -> StorageError {
     StorageError::Corrupt(format!(
         "journal frame at {at} is in row format {version}; this Bijli reads format \
@@ -141,6 +171,17 @@ impl Log for FileJournal {
             if !valid {
                 let lost = total - offset;
                 drop(reader);
+                // A torn tail is the end of the last write. A bad frame with valid frames
+                // after it is corruption in the middle: moving it aside would drop
+                // acknowledged writes, so refuse to open and leave the file as it is.
+                if let Some(next) = later_valid_frame(&self.path, offset, total)? {
+                    return Err(StorageError::Corrupt(format!(
+                        "journal {} is damaged at byte {offset}, and valid frames follow from \
+                         byte {next}: refusing to open (nothing was changed; restore the file \
+                         from a copy or a replica)",
+                        self.path.display()
+                    )));
+                }
                 move_tail_aside(&self.path, offset, lost)?;
                 stats.corrupt_tail = Some((offset, lost));
                 break;
@@ -407,6 +448,29 @@ mod tests {
         let (frames, stats) = collect(&mut j);
         assert!(frames.is_empty());
         assert_eq!(stats.corrupt_tail.map(|t| t.0), Some(0));
+    }
+
+    #[test]
+    fn damage_before_valid_frames_refuses_and_keeps_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut j = FileJournal::open(dir.path()).unwrap();
+            j.append_batch(&[b"first frame".to_vec()]).unwrap();
+            j.append_batch(&[b"second frame".to_vec(), b"third".to_vec()])
+                .unwrap();
+        }
+        let path = dir.path().join("journal.bjl");
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[HEADER_BYTES + 2] ^= 0x01; // inside the first frame's payload
+        std::fs::write(&path, &bytes).unwrap();
+        let mut j = FileJournal::open(dir.path()).unwrap();
+        let err = j.replay(&mut |_| Ok(())).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("damaged at byte 0") && msg.contains("valid frames follow"),
+            "{msg}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing moved aside");
     }
 
     #[test]

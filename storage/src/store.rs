@@ -100,6 +100,8 @@ pub struct ConsumerDyn {
     /// Multiplying factor of the meter installed by the last meter change (`None`: the
     /// master file's).
     pub multiplying_factor: Option<u32>,
+    /// Index of the consumer's latest reading.
+    pub last_reading: Option<u32>,
 }
 
 /// Pakistan's fiscal year runs July to June; the year it starts in.
@@ -417,12 +419,51 @@ impl State {
                 );
                 continue;
             }
-            // Continuity: this month's previous reading is last month's present reading.
-            if let Some(last) = self
-                .reading_by_key
-                .get(&(idx, r.cycle.add_months(-1)))
-                .and_then(|&j| self.readings.get(j as usize))
-            {
+            if c.status == ConsumerStatus::PermDisconnected {
+                err(
+                    "reference",
+                    format!(
+                        "consumer {:014} is permanently disconnected: it takes no readings",
+                        r.reference
+                    ),
+                    "22023",
+                );
+                continue;
+            }
+            // Order: readings follow each other, at most a year apart (a register is never
+            // billed twice; a far-future month is a typing error).
+            let last = self
+                .consumer_dyn
+                .get(idx as usize)
+                .and_then(|d| d.last_reading)
+                .and_then(|j| self.readings.get(j as usize));
+            if let Some(last) = last {
+                let gap = r.cycle.index() - last.cycle.index();
+                if gap <= 0 {
+                    err(
+                        "cycle",
+                        format!(
+                            "reading for {} is not after the consumer's last reading ({})",
+                            r.cycle, last.cycle
+                        ),
+                        "22023",
+                    );
+                    continue;
+                }
+                if gap > MAX_SPAN_MONTHS as i64 {
+                    err(
+                        "cycle",
+                        format!(
+                            "reading for {} is {gap} months after the last reading ({}); at most {MAX_SPAN_MONTHS}",
+                            r.cycle, last.cycle
+                        ),
+                        "22023",
+                    );
+                    continue;
+                }
+            }
+            // Continuity: this reading's previous register is the last reading's present.
+            if let Some(last) = last {
                 if last.offpeak_present != r.offpeak_previous
                     || last.peak_present != r.peak_previous
                 {
@@ -702,6 +743,15 @@ impl State {
                     }
                 }
                 let ri = self.readings.len() as u32;
+                if let Some(d) = self.consumer_dyn.get_mut(idx as usize) {
+                    let later = d
+                        .last_reading
+                        .and_then(|j| self.readings.get(j as usize))
+                        .is_none_or(|l| l.cycle < r.cycle);
+                    if later {
+                        d.last_reading = Some(ri);
+                    }
+                }
                 self.reading_by_key.insert((idx, r.cycle), ri);
                 self.readings.push(r);
             }
@@ -818,7 +868,7 @@ impl State {
                                     ..
                                 } => (consumer, reading, input, extras),
                             };
-                            match bill_one(&self.book, c, r, &input, &extras, priors) {
+                            match bill_one(self, &self.book, c, r, &input, &extras, priors) {
                                 Ok((b, corrected)) => {
                                     let corrected_flag = corrected.is_some();
                                     if let Some(h) = corrected {
@@ -1104,6 +1154,7 @@ impl SharedStrings {
 /// per month (corrected months, then this one).
 #[allow(clippy::type_complexity)]
 pub(crate) fn bill_one(
+    st: &State,
     book: &TariffBook,
     c: &Consumer,
     r: &Reading,
@@ -1112,22 +1163,37 @@ pub(crate) fn bill_one(
     priors: &[(YearMonth, Arc<CycleBills>)],
 ) -> Result<(Bill, Option<Vec<(YearMonth, u64)>>), BillingError> {
     let cycle = input.cycle;
+    // The unread (provisional-coded) months just before this one, by their readings: a
+    // month whose estimate was refused still counts toward the limit, and is corrected from
+    // nothing billed.
+    let idx = st.consumer_by_ref.get(&c.reference).copied();
     let mut prior: Vec<ProvisionalBilled> = Vec::new();
-    for (m, cb) in priors {
-        let Some(b) = cb
-            .by_reference
-            .get(&c.reference)
-            .and_then(|&i| cb.bills.get(i as usize))
+    for k in 1..=MAX_SPAN_MONTHS as i32 {
+        let m = cycle.add_months(-k);
+        let Some(rd) = idx
+            .and_then(|i| st.reading_by_key.get(&(i, m)))
+            .and_then(|&j| st.readings.get(j as usize))
         else {
             break;
         };
-        if b.flags & BILL_PROVISIONAL == 0 {
+        if !PROVISIONAL_CODES.contains(&rd.reading_code.as_str()) {
             break;
         }
+        let bill = priors
+            .iter()
+            .find(|(pm, _)| *pm == m)
+            .and_then(|(_, cb)| {
+                cb.by_reference
+                    .get(&c.reference)
+                    .and_then(|&i| cb.bills.get(i as usize))
+            })
+            .filter(|b| b.flags & BILL_PROVISIONAL != 0);
         prior.push(ProvisionalBilled {
-            cycle: *m,
-            units_kwh: b.units_kwh,
-            billed_rs: decimal_from_paisa(b.current_bill_paisa.saturating_add(b.total_fpa_paisa)),
+            cycle: m,
+            units_kwh: bill.map_or(0, |b| b.units_kwh),
+            billed_rs: bill.map_or(rust_decimal::Decimal::ZERO, |b| {
+                decimal_from_paisa(b.current_bill_paisa.saturating_add(b.total_fpa_paisa))
+            }),
         });
     }
     prior.reverse();
@@ -1277,6 +1343,20 @@ impl Store {
                 dir.display()
             ))
         })?;
+        // A directory holds one backend's journal; opening it with the other would serve an
+        // empty store and then write a second, diverging history beside the first.
+        let (journal, sled) = (dir.join("journal.bjl").exists(), dir.join("sled").exists());
+        let other = match backend {
+            Backend::Journal if sled && !journal => Some("sled"),
+            Backend::Sled if journal && !sled => Some("journal"),
+            _ => None,
+        };
+        if let Some(other) = other {
+            return Err(StorageError::Invalid(format!(
+                "data directory {} holds a {other} journal: start with --backend {other}",
+                dir.display()
+            )));
+        }
         let mut log: Box<dyn Log> = match backend {
             Backend::Journal => Box::new(FileJournal::open(dir)?),
             Backend::Sled => Box::new(SledLog::open(dir)?),
@@ -1329,75 +1409,66 @@ impl Store {
         }
     }
 
-    pub fn insert_consumers(&self, rows: Vec<Consumer>) -> Result<usize, StorageError> {
-        let n = rows.len();
-        let ticket = {
+    /// The write path of row batches: under the write lock, `validate` checks the batch
+    /// against the state and returns the record to journal (`None`: nothing to write; nothing
+    /// is journaled or applied if it fails); the record is submitted to the group commit,
+    /// applied with [`State::apply`] (the function replay uses), and the call returns once the
+    /// commit has synced it.
+    fn commit(
+        &self,
+        validate: impl FnOnce(&State) -> Result<Option<Record>, StorageError>,
+    ) -> Result<Option<Applied>, StorageError> {
+        let (ticket, applied) = {
             let mut st = self.state.write();
-            st.validate_consumers(&rows)?;
-            let rec = Record::Consumers(rows);
-            let bytes = encode(&rec)?;
-            let Record::Consumers(rows) = rec else {
-                return Err(StorageError::Invalid("record changed kind".into()));
+            let Some(rec) = validate(&st)? else {
+                return Ok(None);
             };
-            let t = self.committer.submit(bytes)?;
-            st.apply_consumers(rows);
-            st.version += 1;
-            t
+            let ticket = self.committer.submit(encode(&rec)?)?;
+            (ticket, st.apply(rec)?)
         };
         ticket.wait()?;
+        Ok(Some(applied))
+    }
+
+    pub fn insert_consumers(&self, rows: Vec<Consumer>) -> Result<usize, StorageError> {
+        let n = rows.len();
+        self.commit(|st| {
+            st.validate_consumers(&rows)?;
+            Ok(Some(Record::Consumers(rows)))
+        })?;
         Ok(n)
     }
 
     pub fn insert_readings(&self, mut rows: Vec<Reading>) -> Result<usize, StorageError> {
         let n = rows.len();
-        let ticket = {
-            let mut st = self.state.write();
+        self.commit(|st| {
             st.validate_readings(&mut rows)?;
-            let rec = Record::Readings(rows);
-            let bytes = encode(&rec)?;
-            let Record::Readings(rows) = rec else {
-                return Err(StorageError::Invalid("record changed kind".into()));
-            };
-            let t = self.committer.submit(bytes)?;
-            st.apply_readings(rows);
-            st.version += 1;
-            t
-        };
-        ticket.wait()?;
+            Ok(Some(Record::Readings(rows)))
+        })?;
         Ok(n)
     }
 
     pub fn insert_payments(&self, rows: Vec<Payment>) -> Result<PaymentSummary, StorageError> {
-        let (ticket, summary) = {
-            let mut st = self.state.write();
+        let total = rows.len();
+        let applied = self.commit(|st| {
             let dup = st.validate_payments(&rows)?;
-            if dup.iter().all(|d| *d) {
-                return Ok(PaymentSummary {
-                    posted: 0,
-                    duplicates: rows.len(),
-                });
-            }
-            let rows: Vec<Payment> = rows
+            // Re-sent payments are dropped before journaling: the record holds new ones only.
+            let fresh: Vec<Payment> = rows
                 .into_iter()
                 .zip(&dup)
                 .filter(|(_, d)| !**d)
                 .map(|(p, _)| p)
                 .collect();
-            let dups = dup.iter().filter(|d| **d).count();
-            let rec = Record::Payments(rows);
-            let bytes = encode(&rec)?;
-            let Record::Payments(rows) = rec else {
-                return Err(StorageError::Invalid("record changed kind".into()));
-            };
-            let t = self.committer.submit(bytes)?;
-            let none = vec![false; rows.len()];
-            let mut s = st.apply_payments(rows, &none);
-            s.duplicates += dups;
-            st.version += 1;
-            (t, s)
+            Ok((!fresh.is_empty()).then_some(Record::Payments(fresh)))
+        })?;
+        let posted = match applied {
+            Some(Applied::Payments(s)) => s.posted,
+            _ => 0,
         };
-        ticket.wait()?;
-        Ok(summary)
+        Ok(PaymentSummary {
+            posted,
+            duplicates: total - posted,
+        })
     }
 
     /// Loads an operator's tariff / adjustment / tax file (validated whole before applied).
@@ -1424,15 +1495,27 @@ impl Store {
         Ok(summary)
     }
 
-    /// Runs a billing cycle for one DISCO; re-running a cycle replaces its bills.
+    /// Runs a billing cycle for one DISCO; re-running a cycle replaces its bills. Without an
+    /// `issue_date` the bills are issued the day after the cycle's last reading (the first of
+    /// the next month if it has none): the server has no clock in billing, so the same inputs
+    /// give the same bills whenever the command runs. The date used is journaled.
     pub fn bill_cycle(
         &self,
         disco: &str,
         cycle: YearMonth,
-        issue_date: NaiveDate,
+        issue_date: Option<NaiveDate>,
     ) -> Result<CycleSummary, StorageError> {
         let (ticket, summary) = {
             let mut st = self.state.write();
+            let issue_date = issue_date.unwrap_or_else(|| {
+                st.readings
+                    .iter()
+                    .filter(|r| r.cycle == cycle)
+                    .map(|r| r.reading_date)
+                    .max()
+                    .and_then(|d| d.succ_opt())
+                    .unwrap_or_else(|| cycle.add_months(1).first_day())
+            });
             if !st.consumers.iter().any(|c| &*c.disco == disco) {
                 return Err(StorageError::NotFound(format!(
                     "no consumers of DISCO {disco:?} are loaded"
@@ -1462,39 +1545,72 @@ impl Store {
 }
 
 /// Replay: the same validation and apply as the live path, in journal order.
-fn apply_replayed(st: &mut State, rec: Record) -> Result<(), StorageError> {
-    match rec {
-        Record::Consumers(rows) => {
-            st.validate_consumers(&rows)?;
-            st.apply_consumers(rows);
-        }
-        Record::Readings(mut rows) => {
-            st.validate_readings(&mut rows)?;
-            st.apply_readings(rows);
-        }
+/// Replays one journal record: validated again (replay computes the same units and
+/// duplicate flags the live path did), then applied.
+fn apply_replayed(st: &mut State, mut rec: Record) -> Result<(), StorageError> {
+    match &mut rec {
+        Record::Consumers(rows) => st.validate_consumers(rows)?,
+        Record::Readings(rows) => st.validate_readings(rows)?,
         Record::Payments(rows) => {
-            let dup = st.validate_payments(&rows)?;
-            st.apply_payments(rows, &dup);
+            let dup = st.validate_payments(rows)?;
+            // Journaled payment records hold new payments only; keep any that are not.
+            let mut keep = dup.iter().map(|d| !d);
+            rows.retain(|_| keep.next().unwrap_or(true));
         }
-        Record::Tariff { name, text } => {
-            st.book.load_toml(&text)?;
-            st.tariff_files.push(LoadedFile {
-                name,
-                bytes: text.len(),
-                text: text.into(),
-            });
-        }
-        Record::BillCycle {
-            disco,
-            cycle,
-            issue_date,
-        } => {
-            let cb = st.compute_cycle(&disco, cycle, issue_date)?;
-            st.install_cycle(cb);
-        }
+        Record::Tariff { .. } | Record::BillCycle { .. } => {}
     }
-    st.version += 1;
+    st.apply(rec)?;
     Ok(())
+}
+
+/// What applying a record produced.
+#[derive(Debug)]
+enum Applied {
+    Rows,
+    Payments(PaymentSummary),
+    Tariff,
+    Cycle,
+}
+
+impl State {
+    /// Applies a validated record: the live write path after journaling it, and replay.
+    /// Fails only where the record's content is re-derived (a tariff file, a cycle run).
+    fn apply(&mut self, rec: Record) -> Result<Applied, StorageError> {
+        let applied = match rec {
+            Record::Consumers(rows) => {
+                self.apply_consumers(rows);
+                Applied::Rows
+            }
+            Record::Readings(rows) => {
+                self.apply_readings(rows);
+                Applied::Rows
+            }
+            Record::Payments(rows) => {
+                let none = vec![false; rows.len()];
+                Applied::Payments(self.apply_payments(rows, &none))
+            }
+            Record::Tariff { name, text } => {
+                self.book.load_toml(&text)?;
+                self.tariff_files.push(LoadedFile {
+                    name,
+                    bytes: text.len(),
+                    text: text.into(),
+                });
+                Applied::Tariff
+            }
+            Record::BillCycle {
+                disco,
+                cycle,
+                issue_date,
+            } => {
+                let cb = self.compute_cycle(&disco, cycle, issue_date)?;
+                self.install_cycle(cb);
+                Applied::Cycle
+            }
+        };
+        self.version += 1;
+        Ok(applied)
+    }
 }
 
 #[cfg(test)]

@@ -660,6 +660,35 @@ async fn reading_periods_through_the_server() {
     .await;
     assert_eq!(fixed, "0");
 
+    // No clock in billing: the bills are issued the day after the cycle's last reading.
+    assert_eq!(
+        one(
+            &c,
+            &format!("SELECT issue_date FROM bills WHERE reference = '{p}' AND cycle = '2026-11'")
+        )
+        .await,
+        "2026-11-06"
+    );
+    // Readings follow each other: a back-dated or far-future month is refused, as is a
+    // reading for a permanently disconnected consumer.
+    for bad in [
+        format!("{m},2026-10,2026-10-05,2026-09-05,950,1000,OK,,\n"),
+        format!("{m},2099-12,2099-12-05,2099-11-05,50,60,OK,,\n"),
+    ] {
+        let e = copy_text(&c, rd, &bad).await.unwrap_err();
+        assert_eq!(sqlstate(&e), "22023", "{bad}: {e:?}");
+    }
+    let gone =
+        pick("SELECT reference FROM consumers WHERE status = 'perm_disconnected' LIMIT 1").await;
+    let e = copy_text(
+        &c,
+        rd,
+        &format!("{},2026-11,2026-11-05,2026-10-05,10,20,OK,,\n", gone[0][0]),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "22023", "{e:?}");
+
     // December: P's actual reading covers October 5 .. December 5 (600 units since the last
     // actual reading); November's estimate is corrected on December's bill.
     let dec = format!("{p},2026-12,2026-12-05,2026-10-05,5000,5600,OK,,\n");
@@ -712,6 +741,16 @@ async fn reading_periods_through_the_server() {
         assert_eq!(&rows(&c.simple_query(q).await.unwrap()), w, "{q}");
     }
     server.stop();
+    // The directory holds a journal-backend store: opening it as sled is refused, not served
+    // empty.
+    let out = std::process::Command::new(bijli_bin())
+        .args(["recover", "--backend", "sled", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--backend journal"), "{err}");
 }
 
 /// NUMERIC(18,2) text -> paisa.

@@ -210,7 +210,7 @@ fn the_current_schedule_as_proposal_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let store = open(tmp.path());
     load_disco(&store);
-    let summary = store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+    let summary = store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
     assert_eq!(summary.refused, 1, "A-2b has no public rate");
     // By shipped file name and as text: same answer, zero change everywhere.
     let by_name = store.simulate_tariff(SRO, cycle(), Some(DISCO)).unwrap();
@@ -246,7 +246,7 @@ fn higher_rates_equal_a_real_rebill_and_leave_the_bills_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let store = open(tmp.path());
     load_disco(&store);
-    store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+    store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
     let first = billed(&store);
     let before = snapshot(&first);
     assert!(first.previous_payable_within_due_paisa.is_empty());
@@ -278,7 +278,7 @@ fn higher_rates_equal_a_real_rebill_and_leave_the_bills_alone() {
 
     // Independent: load the proposal for real, re-bill, compare per bill.
     store.load_tariff("proposal.toml", &proposal).unwrap();
-    store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+    store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
     let second = billed(&store);
     let after = snapshot(&second);
     let mut by_row: HashMap<(String, String), (i128, i128)> = HashMap::new();
@@ -332,7 +332,7 @@ fn a_proposal_refusing_a_category_counts_it_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let store = open(tmp.path());
     load_disco(&store);
-    store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+    store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
     let proposal = r#"
 [[schedule]]
 id = "WITHDRAW-A2A"
@@ -366,7 +366,7 @@ fn bad_proposals_and_cycles_are_refused() {
         store.simulate_tariff(SRO, cycle(), None),
         Err(StorageError::NotFound(_))
     ));
-    store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+    store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
     assert!(matches!(
         store.simulate_tariff("[[schedule]]\nid = ", cycle(), None),
         Err(StorageError::Billing(billing::BillingError::DataParse(_)))
@@ -410,12 +410,12 @@ exempt_bands = ["lifeline"]
     let (expected, fpa_by_ref) = {
         let store = open(tmp.path());
         load_disco(&store);
-        store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+        store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
         let first = snapshot(&billed(&store));
         // The what-if of the late file before loading it...
         let sim = store.simulate_tariff(late_fpa, cycle(), None).unwrap();
         store.load_tariff("fca-2026-09.toml", late_fpa).unwrap();
-        store.bill_cycle(DISCO, cycle(), issue()).unwrap();
+        store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
         let cb = billed(&store);
         let mut expected = Vec::new();
         let mut fpa = HashMap::new();
