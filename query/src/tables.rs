@@ -49,16 +49,18 @@ pub enum TableKind {
     Bills,
     BillLines,
     BillRefusals,
+    EmployerCost,
     Tariffs,
 }
 
 impl TableKind {
-    pub const ALL: [TableKind; 7] = [
+    pub const ALL: [TableKind; 8] = [
         TableKind::Consumers,
         TableKind::Readings,
         TableKind::Bills,
         TableKind::BillLines,
         TableKind::BillRefusals,
+        TableKind::EmployerCost,
         TableKind::Payments,
         TableKind::Tariffs,
     ];
@@ -70,6 +72,7 @@ impl TableKind {
             TableKind::Bills => "bills",
             TableKind::BillLines => "bill_lines",
             TableKind::BillRefusals => "bill_refusals",
+            TableKind::EmployerCost => "employer_cost",
             TableKind::Tariffs => "tariffs",
         }
     }
@@ -180,6 +183,13 @@ impl TableKind {
                 f("reference", text.clone(), false),
                 f("tariff", text.clone(), false),
                 f("reason", text.clone(), false),
+            ],
+            TableKind::EmployerCost => vec![
+                f("disco", text.clone(), false),
+                f("cycle", text.clone(), false),
+                f("employees", DataType::Int64, false),
+                f("free_units", DataType::Int64, false),
+                f("concession", money(), false),
             ],
             TableKind::Tariffs => vec![
                 f("schedule_id", text.clone(), false),
@@ -531,6 +541,42 @@ pub fn refusals_batch(st: &State, p_ref: Option<Option<u64>>) -> DfResult<Record
     )?)
 }
 
+/// The employee free-units concession per DISCO and cycle: what the employer bears (the
+/// `employee_free_units` credit lines, as a positive amount).
+pub fn employer_cost_batch(st: &State) -> DfResult<RecordBatch> {
+    let mut rows: Vec<(String, String, i64, i64, i64)> = Vec::new();
+    for ((disco, cycle), cb) in &st.cycles {
+        let (mut employees, mut units, mut credit) = (0i64, 0i64, 0i64);
+        for b in cb.bills.iter().filter(|b| b.employee_free_units_kwh > 0) {
+            employees += 1;
+            units += b.employee_free_units_kwh as i64;
+            let lo = b.first_line as usize;
+            let hi = lo + b.line_count as usize;
+            credit += cb
+                .lines
+                .get(lo..hi)
+                .unwrap_or(&[])
+                .iter()
+                .filter(|l| cb.dicts.name(l) == "employee_free_units")
+                .map(|l| l.amount_paisa)
+                .sum::<i64>();
+        }
+        rows.push((disco.clone(), cycle.to_string(), employees, units, -credit));
+    }
+    let r = &rows[..];
+    let cols: Vec<ArrayRef> = vec![
+        col_str(r, |x| &x.0),
+        col_str(r, |x| &x.1),
+        col_i64(r, |x| x.2),
+        col_i64(r, |x| x.3),
+        col_dec(r, 18, 2, |x| i128::from(x.4))?,
+    ];
+    Ok(RecordBatch::try_new(
+        TableKind::EmployerCost.schema(),
+        cols,
+    )?)
+}
+
 pub fn tariffs_batch(st: &State) -> DfResult<RecordBatch> {
     let rows = st.book.rows();
     let r = &rows[..];
@@ -714,6 +760,7 @@ impl StoreTable {
         match self.kind {
             TableKind::Tariffs => v.push(whole(tariffs_batch(st)?)?),
             TableKind::BillRefusals => v.push(whole(refusals_batch(st, p.reference)?)?),
+            TableKind::EmployerCost => v.push(whole(employer_cost_batch(st)?)?),
             TableKind::Consumers => {
                 if let Some(r) = p.reference {
                     let rows: Vec<&Consumer> = r

@@ -108,6 +108,25 @@ async fn a_billing_month_survives_restart_and_kill9() {
     .await;
     assert_eq!(emp_bills, emp_lines);
     assert_ne!(emp_bills, "0", "no employee bill in the generated DISCO");
+    // The employer's cost per DISCO: the concession lines summed, as a positive amount.
+    let cost = rows(
+        &c.simple_query(
+            "SELECT employees, free_units, concession FROM employer_cost WHERE cycle = '2026-11'",
+        )
+        .await
+        .unwrap(),
+    );
+    let credited = one(
+        &c,
+        "SELECT -sum(amount) FROM bill_lines WHERE cycle = '2026-11' AND line = 'employee_free_units'",
+    )
+    .await;
+    let units = one(
+        &c,
+        "SELECT sum(employee_free_units) FROM bills WHERE cycle = '2026-11'",
+    )
+    .await;
+    assert_eq!(cost, vec![vec![emp_bills.clone(), units, credited]]);
     // Point lookup, join, group by, order by, limit.
     assert_eq!(
         one(
