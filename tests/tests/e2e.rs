@@ -214,14 +214,7 @@ async fn kill9_after_ack_on_the_sled_backend() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_sqlstate_and_loses_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let gen = tmp.path().join("gen");
-    generate(&gen, 300, 5);
-    let server = Server::start(&tmp.path().join("data"));
-    let c = server.client().await;
-    copy_file(&c, "consumers", &gen.join("consumers.csv"))
-        .await
-        .unwrap();
+    let (_disco, server, c) = served_disco(300, 5).await;
     let good_ref = one(
         &c,
         "SELECT reference FROM consumers ORDER BY reference LIMIT 1",
@@ -316,14 +309,8 @@ async fn bad_input_gets_sqlstate_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psql_and_psycopg_work_against_the_binary() {
-    let tmp = tempfile::tempdir().unwrap();
-    let gen = tmp.path().join("gen");
-    generate(&gen, 400, 9);
-    let server = Server::start(&tmp.path().join("data"));
-    let c = server.client().await;
-    copy_file(&c, "consumers", &gen.join("consumers.csv"))
-        .await
-        .unwrap();
+    let (disco, server, c) = served_disco(400, 9).await;
+    let gen = &disco.gen;
     copy_file(&c, "readings", &gen.join("readings.csv"))
         .await
         .unwrap();
@@ -372,7 +359,7 @@ async fn psql_and_psycopg_work_against_the_binary() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("residential"));
     // psql's own COPY path (simple protocol) with \copy.
-    let csv = tmp.path().join("p.csv");
+    let csv = disco.tmp.path().join("p.csv");
     let reference = one(
         &c,
         "SELECT reference FROM consumers ORDER BY reference LIMIT 1",
@@ -572,15 +559,8 @@ async fn hostile_input_never_bricks_the_store() {
 /// temporary disconnection, through COPY and `CALL bill_cycle`, and again after a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reading_periods_through_the_server() {
-    let tmp = tempfile::tempdir().unwrap();
-    let gen = tmp.path().join("gen");
-    generate(&gen, 1000, 11);
-    let data = tmp.path().join("data");
-    let server = Server::start(&data);
-    let c = server.client().await;
-    copy_file(&c, "consumers", &gen.join("consumers.csv"))
-        .await
-        .unwrap();
+    let (disco, server, c) = served_disco(1000, 11).await;
+    let data = disco.data.clone();
     let pick = |sql: &'static str| {
         let c = &c;
         async move { rows(&c.simple_query(sql).await.unwrap()) }
@@ -868,15 +848,8 @@ async fn payables(c: &tokio_postgres::Client) -> std::collections::HashMap<Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn late_fpa_rebill_difference_and_tariff_what_if() {
-    let tmp = tempfile::tempdir().unwrap();
-    let gen = tmp.path().join("gen");
-    generate(&gen, 800, 17);
-    let data = tmp.path().join("data");
-    let server = Server::start(&data);
-    let c = server.client().await;
-    copy_file(&c, "consumers", &gen.join("consumers.csv"))
-        .await
-        .unwrap();
+    let (disco, server, c) = served_disco(800, 17).await;
+    let (gen, data) = (disco.gen.clone(), disco.data.clone());
     copy_file(&c, "readings", &gen.join("readings.csv"))
         .await
         .unwrap();

@@ -198,3 +198,24 @@ pub fn sqlstate(e: &tokio_postgres::Error) -> String {
         .map(|c| c.code().to_string())
         .unwrap_or_else(|| format!("no sqlstate: {e}"))
 }
+
+/// A generated DISCO served from a fresh data directory with its consumers loaded: the
+/// temporary folder (kept alive by the caller), the generated CSV folder and the data folder.
+pub struct Disco {
+    pub tmp: tempfile::TempDir,
+    pub gen: PathBuf,
+    pub data: PathBuf,
+}
+
+pub async fn served_disco(consumers: u64, seed: u64) -> (Disco, Server, tokio_postgres::Client) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let gen = tmp.path().join("gen");
+    generate(&gen, consumers, seed);
+    let data = tmp.path().join("data");
+    let server = Server::start(&data);
+    let client = server.client().await;
+    copy_file(&client, "consumers", &gen.join("consumers.csv"))
+        .await
+        .expect("COPY consumers");
+    (Disco { tmp, gen, data }, server, client)
+}
