@@ -10,14 +10,12 @@ use billing::{
     compute_bill, compute_bill_with, data, Bill, BillExtras, BillInput, BillingError, Employee,
     ServiceStatus, TariffBook, YearMonth,
 };
-use chrono::NaiveDate;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-fn ym(s: &str) -> YearMonth {
-    s.parse().unwrap()
-}
+mod common;
+use common::{flat_history, input_at};
 
 fn input<'a>(
     disco: &'a str,
@@ -27,29 +25,7 @@ fn input<'a>(
     units: u64,
     history: &'a [(YearMonth, u64)],
 ) -> BillInput<'a> {
-    let c = ym(cycle);
-    BillInput {
-        disco,
-        tariff,
-        sanctioned_load_kw: sl,
-        phase: 1,
-        province: "Punjab",
-        cycle: c,
-        issue_date: NaiveDate::from_ymd_opt(c.year, c.month, 5).unwrap(),
-        period_days: 30,
-        units_offpeak_kwh: units,
-        units_peak_kwh: 0,
-        mdi_kw: Decimal::ZERO,
-        history,
-        arrears_rs: Decimal::ZERO,
-        atl: true,
-    }
-}
-
-fn flat_history(cycle: &str, months: i32, units: u64) -> Vec<(YearMonth, u64)> {
-    (1..=months)
-        .map(|k| (ym(cycle).add_months(-k), units))
-        .collect()
+    input_at(disco, "Punjab", tariff, sl, cycle, units, history)
 }
 
 fn book_of(files: &[&str]) -> TariffBook {

@@ -15,18 +15,12 @@ use billing::{
     split_units, Bill, BillExtras, BillInput, BillingError, MeterRegisters, ProvisionalBilled,
     ReadingFacts, SplitMethod, TariffBook, YearMonth,
 };
-use chrono::NaiveDate;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-fn ym(s: &str) -> YearMonth {
-    s.parse().unwrap()
-}
-
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
+mod common;
+use common::{day, flat_history, input_at, ym};
 
 fn input<'a>(
     tariff: &'a str,
@@ -35,30 +29,7 @@ fn input<'a>(
     units: u64,
     history: &'a [(YearMonth, u64)],
 ) -> BillInput<'a> {
-    let c = ym(cycle);
-    BillInput {
-        disco: "IESCO",
-        tariff,
-        sanctioned_load_kw: sl,
-        phase: 1,
-        province: "ICT",
-        cycle: c,
-        issue_date: day(c.year, c.month, 5),
-        period_days: 30,
-        units_offpeak_kwh: units,
-        units_peak_kwh: 0,
-        mdi_kw: Decimal::ZERO,
-        history,
-        arrears_rs: Decimal::ZERO,
-        atl: true,
-    }
-}
-
-/// `months` months before `cycle` with `units` each.
-fn flat_history(cycle: &str, months: i32, units: u64) -> Vec<(YearMonth, u64)> {
-    (1..=months)
-        .map(|k| (ym(cycle).add_months(-k), units))
-        .collect()
+    input_at("IESCO", "ICT", tariff, sl, cycle, units, history)
 }
 
 /// BILLING-RULES 9.2 "tariff-only" setting plus the reading rules.
