@@ -185,7 +185,8 @@ pub struct Bill {
     /// minimum-charge lines (exact paisa; negative = cross-subsidy). 0 when no determined
     /// schedule covers the DISCO / tariff / date (noted in `versions` as `TDS none ...`).
     pub subsidy_rs: Decimal,
-    /// Subsidy per line name (`energy`, `fixed`, `minimum_charge`), summing to `subsidy_rs`.
+    /// Subsidy per line name (`energy`, `fixed`, `minimum_charge`; `earlier_months` for the
+    /// months a catch-up bill also covers), summing to `subsidy_rs`.
     pub subsidy_lines: Vec<(&'static str, Decimal)>,
     /// Units read on the meter(s) in this period (before long-period scaling).
     pub units_metered_kwh: u64,
@@ -207,6 +208,11 @@ pub struct Bill {
     pub fixed_waived: bool,
     /// Sum of the `provisional_adjustment` lines (corrected bills only; negative = credit).
     pub provisional_adjustment_rs: Decimal,
+    /// Sum of the `accumulated_month` lines: months this reading also covers that had no bill
+    /// issued (meter not read, or an estimate refused), each priced alone on its share.
+    pub accumulated_rs: Decimal,
+    /// How many `accumulated_month` lines the bill carries.
+    pub accumulated_months: u32,
     /// Units of the corrected provisional months: actual share - units billed provisionally
     /// (corrected bills only). `units_kwh + units_adjusted_kwh` = actual advance since the last
     /// actual reading - units billed provisionally since.
@@ -218,7 +224,7 @@ pub struct Bill {
 pub struct BillLine {
     /// `energy`, `fixed`, `minimum_charge`, `pf_penalty`, `fc_surcharge`, `qta`,
     /// `nj_surcharge`, `ed`, `gst`, `tv_fee`, `further_tax`, `extra_tax`, `income_tax`,
-    /// `employee_free_units`, `provisional_adjustment`, `fpa`, `ed_on_fpa`, `gst_on_fpa`,
+    /// `employee_free_units`, `provisional_adjustment`, `accumulated_month`, `fpa`, `ed_on_fpa`, `gst_on_fpa`,
     /// `lps`; memo lines (amount 0, rate 0, quantity in kWh or months, first on the bill):
     /// `meter_old`, `meter_new` (one per register), `provisional`, `accumulated`,
     /// `temp_disconnected`.
@@ -1029,11 +1035,16 @@ pub fn compute_bill_full(
     compute_inner(book, input, extras, facts, &[], None)
 }
 
-/// A `provisional_adjustment` line of a corrected bill (see `periods::compute_corrected`).
+/// A `provisional_adjustment` or `accumulated_month` line of a bill that also covers earlier
+/// months (see `periods::compute_catch_up`).
 pub(crate) struct Adjustment {
-    /// kWh: actual share - units billed provisionally.
+    /// `provisional_adjustment` or `accumulated_month`.
+    pub line: &'static str,
+    /// kWh: actual share - units billed provisionally (0 for a month never billed).
     pub kwh: i64,
     pub amount_rs: Decimal,
+    /// The month's subsidy re-computed on its share minus the subsidy already recorded.
+    pub subsidy_rs: Decimal,
     pub rule: &'static str,
     pub source: Arc<str>,
 }
@@ -1522,15 +1533,24 @@ pub(crate) fn compute_inner(
         }
     }
 
-    // 7d. corrections of provisional bills (outside every tax and LPS base: each amount is a
-    // whole re-priced bill minus the provisional bill, taxes included)
+    // 7d. earlier months of the reading (outside every tax and LPS base: each amount is a
+    // whole month priced alone, taxes included, minus what a provisional bill charged)
     let mut adjustment_rs = Decimal::ZERO;
+    let mut accumulated_rs = Decimal::ZERO;
+    let mut accumulated_months = 0u32;
     let mut adjusted_kwh = 0i64;
+    let mut earlier_subsidy = Decimal::ZERO;
     for a in adjustments {
-        adjustment_rs += a.amount_rs;
+        if a.line == "accumulated_month" {
+            accumulated_rs += a.amount_rs;
+            accumulated_months += 1;
+        } else {
+            adjustment_rs += a.amount_rs;
+        }
         adjusted_kwh += a.kwh;
+        earlier_subsidy += a.subsidy_rs;
         b.lines.push(BillLine {
-            line: "provisional_adjustment",
+            line: a.line,
             quantity: Decimal::from(a.kwh),
             rate: Decimal::ZERO,
             amount_rs: a.amount_rs,
@@ -1635,6 +1655,13 @@ pub(crate) fn compute_inner(
         }
     }
 
+    let (subsidy_rs, subsidy_lines) = if adjustments.is_empty() {
+        (subsidy_rs, subsidy_lines)
+    } else {
+        let mut lines = subsidy_lines;
+        lines.push(("earlier_months", earlier_subsidy));
+        (subsidy_rs + earlier_subsidy, lines)
+    };
     Ok(Bill {
         band: band.as_str().to_string(),
         units_kwh: units,
@@ -1659,6 +1686,8 @@ pub(crate) fn compute_inner(
         meter_changed: facts.meter_change.is_some(),
         fixed_waived: b.waive != 0,
         provisional_adjustment_rs: adjustment_rs,
+        accumulated_rs,
+        accumulated_months,
         units_adjusted_kwh: adjusted_kwh,
     })
 }

@@ -77,6 +77,11 @@
 //!   line per month = re-priced bill (current + FPA, rupees) - amount billed provisionally
 //!   (negative = credit), outside every tax / LPS base; `Bill::units_adjusted_kwh` = shares -
 //!   estimates, so `units_kwh + units_adjusted_kwh` = actual advance - provisional units.
+//! * What the server issues for a reading spanning several bill months:
+//!   [`periods::compute_catch_up`], one bill on the reading's month with one line per earlier
+//!   month: `provisional_adjustment` (a provisional month corrected) or `accumulated_month`
+//!   (a month no bill was issued for, priced alone on its share); the estimate limit does not
+//!   block the reading that ends a run of unread months.
 //!
 //! ## UNCONFIRMED defaults (also printed in the bill line's `rule` text or `source`)
 //! * Industrial B-1, B-1b, B-2a, B-2b, B-3 2026 rates (press only; B-4 refused); the FY2025-26
@@ -140,9 +145,9 @@ pub use bill::{
 pub use error::BillingError;
 pub use period::YearMonth;
 pub use periods::{
-    compute_accumulated, compute_corrected, compute_provisional, meter_change_units, month_spans,
-    provisional_units, register_advance, split_accumulated, split_units, CorrectedBill,
-    CorrectedMonth, MeterChange, MeterRegisters, ProvisionalBilled, ProvisionalEstimate,
-    SplitMethod,
+    compute_accumulated, compute_catch_up, compute_corrected, compute_provisional,
+    meter_change_units, month_spans, provisional_units, register_advance, split_accumulated,
+    split_units, CorrectedBill, CorrectedMonth, EarlierMonth, MeterChange, MeterRegisters,
+    ProvisionalBilled, ProvisionalEstimate, SplitMethod,
 };
 pub use tariff::{LoadSummary, TariffBook, TariffRow};

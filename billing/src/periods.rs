@@ -28,6 +28,12 @@
 //!   and one `provisional_adjustment` line per month carries (re-priced bill - amount billed
 //!   provisionally), negative = credit; this month is billed on its share. Net units =
 //!   actual advance - units billed provisionally = `units_kwh + units_adjusted_kwh`.
+//! * **Catch-up bill** ([`compute_catch_up`], what the server issues): one bill on the
+//!   reading's own month that also covers the earlier months the reading spans, provisional
+//!   ones (corrected as above) and ones no bill was issued for (accumulated reading, or an
+//!   estimate refused over the limit): each of those is priced alone on its share and carried
+//!   as an `accumulated_month` line, so the consumer keeps every month's slab benefit and pays
+//!   one bill.
 
 use std::sync::Arc;
 
@@ -421,6 +427,7 @@ const R_ACC_DAYS: &str = "accumulated reading split into monthly bills so each m
 const R_ACC_DAYS_U: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading), shares by days [UNCONFIRMED: the day split is a policy choice]";
 const R_ACC_EQ: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading), equal shares";
 const R_ACC_EQ_U: &str = "accumulated reading split into monthly bills so each month keeps its slab benefit (quantity = units of the whole reading), equal shares [UNCONFIRMED: split policy]";
+const R_ACC_MONTH: &str = "accumulated reading: a month with no bill issued, priced alone on its share of the units (its own slabs, FPA and taxes; slab benefit kept), charged on this bill (quantity = its kWh) [UNCONFIRMED: split policy of readings.toml; outside the tax and LPS bases]";
 const R_ADJUST: &str = "provisional bill corrected: the month re-billed on its share of the actual units (slab benefit kept) minus the amount billed provisionally, negative = credit (quantity = actual - provisional kWh) [UNCONFIRMED: split policy of readings.toml; adjustment outside the tax and LPS bases]";
 
 fn split_memo(rule: &SplitRule, k: usize, n: usize, days: u32, share: u64, total: u64) -> Memo {
@@ -449,7 +456,8 @@ fn split_memo(rule: &SplitRule, k: usize, n: usize, days: u32, share: u64, total
 /// (month k's arrears = month k-1's payable within due date), carried-forward units and the
 /// employee quota chained. `input` holds the whole reading (units, `period_days` = sum of the
 /// months' days, arrears before the first month); `facts` (meter change, temporary
-/// disconnection) apply to the last month only; a provisional estimate is refused here. The
+/// disconnection) apply to the last month (the disconnection month is counted back for the
+/// earlier ones); a provisional estimate is refused here. The
 /// months must not be in `input.history` (already billed months go to
 /// [`compute_corrected`]).
 pub fn compute_accumulated(
@@ -499,7 +507,7 @@ pub fn compute_accumulated(
         let f = if last {
             *facts
         } else {
-            ReadingFacts::default()
+            earlier_facts(facts, n - 1 - k)
         };
         let memo = (n > 1).then(|| split_memo(rule, k, n, *d, off[k] + pk[k], total));
         let bill = compute_inner(book, &i, &e, &f, &[], memo.as_ref())?;
@@ -652,39 +660,65 @@ pub struct ProvisionalBilled {
     pub units_kwh: u64,
     /// Amount charged: `current_bill_rs + total_fpa_rs` of the provisional bill (no LPS).
     pub billed_rs: Decimal,
+    /// Subsidy the provisional bill recorded (`Bill::subsidy_rs`).
+    pub subsidy_rs: Decimal,
 }
 
-/// One corrected provisional month of a [`CorrectedBill`].
+/// A bill month before the reading's own that one actual reading also covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EarlierMonth {
+    /// Billed provisionally: re-priced on its share, the bill carries the difference
+    /// (`provisional_adjustment`).
+    Provisional(ProvisionalBilled),
+    /// No bill was issued (the meter was not read, or an estimate was refused over the limit):
+    /// priced alone on its share, the bill carries the whole amount (`accumulated_month`).
+    Unbilled(YearMonth),
+}
+
+impl EarlierMonth {
+    /// Its bill month.
+    pub fn cycle(&self) -> YearMonth {
+        match self {
+            EarlierMonth::Provisional(p) => p.cycle,
+            EarlierMonth::Unbilled(m) => *m,
+        }
+    }
+}
+
+/// One earlier month of a [`CorrectedBill`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorrectedMonth {
     /// Bill month.
     pub cycle: YearMonth,
     /// Its share of the actual units (record this in history in place of the estimate).
     pub units_actual_kwh: u64,
-    /// Units billed provisionally.
+    /// Units billed provisionally (0 when no bill was issued).
     pub units_provisional_kwh: u64,
-    /// The month re-priced on its share: current bill + total FPA.
+    /// The month priced alone on its share: current bill + total FPA.
     pub corrected_rs: Decimal,
-    /// Amount billed provisionally.
+    /// Amount billed provisionally (0 when no bill was issued).
     pub provisional_rs: Decimal,
-    /// `corrected_rs - provisional_rs` (the `provisional_adjustment` line).
+    /// `corrected_rs - provisional_rs` (the `provisional_adjustment` or `accumulated_month`
+    /// line).
     pub adjustment_rs: Decimal,
+    /// Whether a provisional bill had been issued for the month.
+    pub was_billed: bool,
 }
 
-/// The bill on an actual reading that follows provisional bills ([`compute_corrected`]).
+/// The bill on an actual reading that also covers earlier months ([`compute_catch_up`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorrectedBill {
-    /// This month's bill: its share of the actual units priced normally, plus one
-    /// `provisional_adjustment` line per corrected month in the current bill.
+    /// This month's bill: its share of the actual units priced normally, plus one line per
+    /// earlier month.
     pub bill: Bill,
-    /// The corrected months, oldest first.
+    /// The earlier months, oldest first.
     pub months: Vec<CorrectedMonth>,
     /// This bill's month.
     pub cycle: YearMonth,
 }
 
 impl CorrectedBill {
-    /// Actual units per month (corrected months, then this month): the history to record.
+    /// Actual units per month (earlier months, then this month): the history to record.
     pub fn history(&self) -> Vec<(YearMonth, u64)> {
         let mut h: Vec<(YearMonth, u64)> = self
             .months
@@ -696,17 +730,7 @@ impl CorrectedBill {
     }
 }
 
-/// The bill on the first actual reading after provisional bills. `input` is this month's
-/// actual reading with `units_offpeak_kwh` = the actual advance since the last **actual**
-/// reading (non-TOU), `period_days` = days since that reading, `arrears_rs` as owed (an unpaid
-/// provisional bill is in it). `months` = the provisional months then this month, with days
-/// (e.g. from [`month_spans`]); `provisional` = what each provisional month billed, same order.
-/// The actual units are split over the months ([`split_accumulated`]); each provisional month
-/// is re-priced on its share (history with the corrected shares, no arrears) and the bill
-/// carries `corrected - provisional` per month as a `provisional_adjustment` line (negative =
-/// credit; outside the tax and LPS bases since each amount includes its own taxes); this month
-/// is billed on its share. `history` may list the provisional months (their estimates are
-/// replaced by the shares).
+/// [`compute_catch_up`] when every earlier month was billed provisionally (KNOWN-CASES B07).
 pub fn compute_corrected(
     book: &TariffBook,
     input: &BillInput,
@@ -715,6 +739,36 @@ pub fn compute_corrected(
     months: &[(YearMonth, u32)],
     provisional: &[ProvisionalBilled],
 ) -> Result<CorrectedBill, BillingError> {
+    let earlier: Vec<EarlierMonth> = provisional
+        .iter()
+        .map(|p| EarlierMonth::Provisional(*p))
+        .collect();
+    compute_catch_up(book, input, extras, facts, months, &earlier)
+}
+
+/// The bill on an actual reading that covers earlier bill months too: provisional months
+/// (the first actual reading after estimates) and months no bill was issued for (an
+/// accumulated reading, BILLING-RULES 2.3.6; an estimate refused over the limit). `input` is
+/// this month's reading with `units_offpeak_kwh` / `units_peak_kwh` = the advance since the
+/// last **actual** reading, `period_days` = days since it, `arrears_rs` as owed. `months` =
+/// the earlier months then this month, with days (e.g. from [`month_spans`]); `earlier` = each
+/// earlier month, same order. The units are split over the months ([`split_accumulated`],
+/// TOU registers separately); each earlier month is priced alone on its share (its own slabs
+/// and band, FPA / QTA months, history with the earlier shares, no arrears, the temporary
+/// disconnection month counted back) and the bill carries one line per earlier month:
+/// `provisional_adjustment` = re-priced - billed provisionally (negative = credit), or
+/// `accumulated_month` = the whole re-priced amount. Those lines are outside the tax and LPS
+/// bases (each amount includes its own taxes); the bill's subsidy adds each month's subsidy
+/// change. This month is billed on its share. The estimate limit (`max_consecutive`) governs
+/// estimates only: the reading that ends a run of unread months is always billed.
+pub fn compute_catch_up(
+    book: &TariffBook,
+    input: &BillInput,
+    extras: &BillExtras,
+    facts: &ReadingFacts,
+    months: &[(YearMonth, u32)],
+    earlier: &[EarlierMonth],
+) -> Result<CorrectedBill, BillingError> {
     validate_span(input, months)?;
     if facts.provisional.is_some() {
         return Err(bad(
@@ -722,80 +776,100 @@ pub fn compute_corrected(
             "the correcting bill is an actual reading",
         ));
     }
-    if provisional.is_empty() || provisional.len() + 1 != months.len() {
+    if earlier.is_empty() || earlier.len() + 1 != months.len() {
         return Err(bad(
             "provisional",
-            "one provisional bill for every month but the last",
+            "one earlier month for every month but the last",
         ));
     }
-    for (p, (m, _)) in provisional.iter().zip(months) {
-        if p.cycle != *m {
+    for (p, (m, _)) in earlier.iter().zip(months) {
+        if p.cycle() != *m {
             return Err(bad(
                 "provisional",
-                format!("provisional bill {} listed against month {m}", p.cycle),
+                format!("earlier month {} listed against month {m}", p.cycle()),
             ));
         }
-        if p.billed_rs.abs() > Decimal::from(MAX_ARREARS_RS) || p.units_kwh > MAX_UNITS_KWH {
-            return Err(bad("provisional", format!("bill {} out of range", p.cycle)));
+        if let EarlierMonth::Provisional(p) = p {
+            if p.billed_rs.abs() > Decimal::from(MAX_ARREARS_RS)
+                || p.subsidy_rs.abs() > Decimal::from(MAX_ARREARS_RS)
+                || p.units_kwh > MAX_UNITS_KWH
+            {
+                return Err(bad("provisional", format!("bill {} out of range", p.cycle)));
+            }
         }
     }
-    if input.units_peak_kwh != 0 {
+    let any_provisional = earlier
+        .iter()
+        .any(|e| matches!(e, EarlierMonth::Provisional(_)));
+    if any_provisional && input.units_peak_kwh != 0 {
         return Err(bad(
             "units_peak_kwh",
             "provisional bills are not modelled for TOU",
         ));
     }
-    let prule = provisional_rule(book, input.issue_date)?;
-    if provisional.len() > prule.max_consecutive as usize {
-        return Err(bad(
-            "provisional",
-            format!(
-                "{} provisional months exceed the limit of {}",
-                provisional.len(),
-                prule.max_consecutive
-            ),
-        ));
-    }
     check_meter_change(input, facts)?;
     let rule = split_rule(book, input.issue_date)?;
     let days: Vec<u32> = months.iter().map(|(_, d)| *d).collect();
-    let shares = split_units(rule.method, input.units_offpeak_kwh, &days);
-    let total = input.units_offpeak_kwh;
+    let off = split_units(rule.method, input.units_offpeak_kwh, &days);
+    let pk = split_units(rule.method, input.units_peak_kwh, &days);
+    let total = input.units_offpeak_kwh + input.units_peak_kwh;
     let n = months.len();
     let mut chain = Chain::new(input, extras, months);
     let mut out = Vec::with_capacity(n - 1);
     let mut adjustments = Vec::with_capacity(n - 1);
-    for (k, ((cycle, d), p)) in months.iter().zip(provisional).enumerate() {
+    for (k, ((cycle, d), p)) in months.iter().zip(earlier).enumerate() {
         let e = chain.extras(book, extras, *cycle, k == 0, input.issue_date);
         let mut i = *input;
         i.cycle = *cycle;
         i.period_days = *d;
-        i.units_offpeak_kwh = shares[k];
+        i.units_offpeak_kwh = off[k];
+        i.units_peak_kwh = pk[k];
         i.history = &chain.history;
         i.arrears_rs = Decimal::ZERO;
-        let memo = split_memo(rule, k, n, *d, shares[k], total);
-        let bill = compute_inner(book, &i, &e, &ReadingFacts::default(), &[], Some(&memo))?;
+        let share = off[k] + pk[k];
+        let memo = split_memo(rule, k, n, *d, share, total);
+        let f = earlier_facts(facts, n - 1 - k);
+        let bill = compute_inner(book, &i, &e, &f, &[], Some(&memo))?;
         let corrected = bill.current_bill_rs + bill.total_fpa_rs;
-        let adj = corrected - p.billed_rs;
-        let kwh = i64::try_from(shares[k]).unwrap_or(i64::MAX)
-            - i64::try_from(p.units_kwh).unwrap_or(i64::MAX);
+        let (billed_kwh, billed_rs, billed_subsidy) = match p {
+            EarlierMonth::Provisional(p) => (p.units_kwh, p.billed_rs, p.subsidy_rs),
+            EarlierMonth::Unbilled(_) => (0, Decimal::ZERO, Decimal::ZERO),
+        };
+        let adj = corrected - billed_rs;
+        let kwh = i64::try_from(share).unwrap_or(i64::MAX)
+            - i64::try_from(billed_kwh).unwrap_or(i64::MAX);
+        let was_billed = matches!(p, EarlierMonth::Provisional(_));
         adjustments.push(Adjustment {
+            line: if was_billed {
+                "provisional_adjustment"
+            } else {
+                "accumulated_month"
+            },
             kwh,
             amount_rs: adj,
-            rule: R_ADJUST,
-            source: format!(
-                "{cycle}: billed provisionally {} kWh Rs {}; actual share {} kWh Rs {corrected} ({})",
-                p.units_kwh, p.billed_rs, shares[k], rule.label
-            )
+            subsidy_rs: bill.subsidy_rs - billed_subsidy,
+            rule: if was_billed { R_ADJUST } else { R_ACC_MONTH },
+            source: if was_billed {
+                format!(
+                    "{cycle}: billed provisionally {billed_kwh} kWh Rs {billed_rs}; actual share {share} kWh Rs {corrected} ({})",
+                    rule.label
+                )
+            } else {
+                format!(
+                    "{cycle}: no bill issued; share {share} of {total} kWh ({d} days) priced alone: current bill Rs {} + FPA Rs {} ({})",
+                    bill.current_bill_rs, bill.total_fpa_rs, rule.label
+                )
+            }
             .into(),
         });
         out.push(CorrectedMonth {
             cycle: *cycle,
-            units_actual_kwh: shares[k],
-            units_provisional_kwh: p.units_kwh,
+            units_actual_kwh: share,
+            units_provisional_kwh: billed_kwh,
             corrected_rs: corrected,
-            provisional_rs: p.billed_rs,
+            provisional_rs: billed_rs,
             adjustment_rs: adj,
+            was_billed,
         });
         chain.after(*cycle, &bill);
     }
@@ -803,13 +877,26 @@ pub fn compute_corrected(
     let e = chain.extras(book, extras, cycle, false, input.issue_date);
     let mut i = *input;
     i.period_days = d;
-    i.units_offpeak_kwh = shares[n - 1];
+    i.units_offpeak_kwh = off[n - 1];
+    i.units_peak_kwh = pk[n - 1];
     i.history = &chain.history;
-    let memo = split_memo(rule, n - 1, n, d, shares[n - 1], total);
+    let memo = split_memo(rule, n - 1, n, d, off[n - 1] + pk[n - 1], total);
     let bill = compute_inner(book, &i, &e, facts, &adjustments, Some(&memo))?;
     Ok(CorrectedBill {
         bill,
         months: out,
         cycle,
     })
+}
+
+/// The reading facts of a month `back` months before the reading's own: no meter change
+/// (it shows on the last month), the temporary disconnection month counted back.
+fn earlier_facts(facts: &ReadingFacts, back: usize) -> ReadingFacts {
+    ReadingFacts {
+        temp_disconnected_month: facts
+            .temp_disconnected_month
+            .and_then(|m| m.checked_sub(u32::try_from(back).ok()?))
+            .filter(|m| *m >= 1),
+        ..ReadingFacts::default()
+    }
 }

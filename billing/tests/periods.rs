@@ -10,10 +10,11 @@ use std::sync::OnceLock;
 
 use billing::bill::LineBlock;
 use billing::{
-    compute_accumulated, compute_bill, compute_bill_full, compute_corrected, compute_provisional,
-    data, meter_change_units, month_spans, provisional_units, register_advance, split_accumulated,
-    split_units, Bill, BillExtras, BillInput, BillingError, MeterRegisters, ProvisionalBilled,
-    ReadingFacts, SplitMethod, TariffBook, YearMonth,
+    compute_accumulated, compute_bill, compute_bill_full, compute_catch_up, compute_corrected,
+    compute_provisional, data, meter_change_units, month_spans, provisional_units,
+    register_advance, split_accumulated, split_units, Bill, BillExtras, BillInput, BillingError,
+    EarlierMonth, MeterRegisters, ProvisionalBilled, ReadingFacts, SplitMethod, TariffBook,
+    YearMonth,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -556,6 +557,7 @@ fn b07_average_bill_then_actual_reading() {
         cycle: ym("2020-03"),
         units_kwh: p.units_kwh,
         billed_rs: p.current_bill_rs + p.total_fpa_rs,
+        subsidy_rs: p.subsidy_rs,
     };
     h.push((ym("2020-03"), 300)); // what the caller recorded for March
 
@@ -622,6 +624,116 @@ fn b07_average_bill_then_actual_reading() {
 
     // A provisional bill must be listed for every month but the last.
     assert!(compute_corrected(&book, &apr, &none, &facts(), &months, &[]).is_err());
+}
+
+#[test]
+fn catch_up_bills_unread_months_alone_and_ignores_the_estimate_limit() {
+    // B07's consumer and rates, but March was not read at all (no bill issued): April's
+    // actual reading 12,000 -> 12,450 covers March (31 days) and April (30).
+    let mut book = TariffBook::empty();
+    book.load_toml(B07_FIXTURE).unwrap();
+    book.load_toml(data::file("readings.toml").unwrap())
+        .unwrap();
+    let none = BillExtras::default();
+    let h = flat_history("2020-03", 12, 300);
+    let months = month_spans(
+        day(2020, 2, 29),
+        day(2020, 4, 30),
+        ym("2020-03"),
+        ym("2020-04"),
+    )
+    .unwrap();
+    let mut apr = input("A-1a", dec!(2), "2020-04", 450, &h);
+    apr.period_days = 61;
+    apr.issue_date = day(2020, 5, 5);
+    let c = compute_catch_up(
+        &book,
+        &apr,
+        &none,
+        &facts(),
+        &months,
+        &[EarlierMonth::Unbilled(ym("2020-03"))],
+    )
+    .unwrap();
+    // Split by days: March 229, April 221. March alone: 229 x 21.47 = 4,916.63 -> 4,917,
+    // charged whole as an accumulated_month line on 229 kWh.
+    assert_eq!(
+        c.history(),
+        vec![(ym("2020-03"), 229), (ym("2020-04"), 221)]
+    );
+    assert!(!c.months[0].was_billed);
+    let b = &c.bill;
+    let acc = b.line("accumulated_month").unwrap();
+    assert_eq!((acc.quantity, acc.amount_rs), (dec!(229), dec!(4917)));
+    assert!(acc
+        .source
+        .contains("2020-03: no bill issued; share 229 of 450 kWh (31 days)"));
+    assert!(b.line("provisional_adjustment").is_none());
+    assert_eq!((b.accumulated_rs, b.accumulated_months), (dec!(4917), 1));
+    assert_eq!(b.provisional_adjustment_rs, dec!(0));
+    // April on its own share: 221 x 21.47 = 4,744.87 (one 450-unit month would be
+    // 450 x 26.09 = 11,740.50); current round(4,744.87 + 4,917) = 9,662; LPS on April's
+    // energy only: 10% x 4,744.87 -> 474.
+    assert_eq!(b.amount_of("energy"), dec!(4744.87));
+    assert_eq!(b.current_bill_rs, dec!(9662));
+    assert_eq!(b.payable_within_due_rs, dec!(9662));
+    assert_eq!(b.lps_rs, dec!(474));
+    assert_eq!(b.units_kwh as i64 + b.units_adjusted_kwh, 450);
+
+    // Over the limit: January and February estimated (300 each), March's estimate refused
+    // (third in a row), April read. The reading is billed: two corrections and one
+    // accumulated month, 1,200 units split by days 31/29/31/30 -> 307/288/307/298.
+    let h = flat_history("2020-01", 12, 300);
+    let months = month_spans(
+        day(2019, 12, 31),
+        day(2020, 4, 30),
+        ym("2020-01"),
+        ym("2020-04"),
+    )
+    .unwrap();
+    let mut apr = input("A-1a", dec!(2), "2020-04", 1200, &h);
+    apr.period_days = months.iter().map(|(_, d)| d).sum();
+    apr.issue_date = day(2020, 5, 5);
+    let est = |m: &str| {
+        EarlierMonth::Provisional(ProvisionalBilled {
+            cycle: ym(m),
+            units_kwh: 300,
+            billed_rs: dec!(6441),
+            subsidy_rs: dec!(0),
+        })
+    };
+    let earlier = [
+        est("2020-01"),
+        est("2020-02"),
+        EarlierMonth::Unbilled(ym("2020-03")),
+    ];
+    let c = compute_catch_up(&book, &apr, &none, &facts(), &months, &earlier).unwrap();
+    let shares: Vec<u64> = c.history().iter().map(|(_, u)| *u).collect();
+    assert_eq!(shares.iter().sum::<u64>(), 1200);
+    assert_eq!(c.bill.accumulated_months, 1);
+    let n_adj = c
+        .bill
+        .lines
+        .iter()
+        .filter(|l| l.line == "provisional_adjustment")
+        .count();
+    assert_eq!(n_adj, 2);
+    // Every earlier month is priced at the slab its own share falls in (201-300: 21.47 or
+    // 301-400: 24.63), never at one 1,200-unit month's rate.
+    for m in &c.months {
+        let rate = if m.units_actual_kwh > 300 {
+            dec!(24.63)
+        } else {
+            dec!(21.47)
+        };
+        let want = (Decimal::from(m.units_actual_kwh) * rate).round();
+        assert!((m.corrected_rs - want).abs() <= dec!(1), "{m:?}");
+    }
+    assert_eq!(
+        c.bill.current_bill_rs,
+        (c.bill.amount_of("energy") + c.months.iter().map(|m| m.adjustment_rs).sum::<Decimal>())
+            .round()
+    );
 }
 
 // ---------------------------------------------------------------------- properties
@@ -714,7 +826,7 @@ proptest! {
         let h = flat_history("2026-09", 12, 150);
         let mut inp = input("A-1a", dec!(2), "2026-10", actual, &h);
         inp.period_days = 61;
-        let billed = ProvisionalBilled { cycle: ym("2026-09"), units_kwh: est, billed_rs: Decimal::from(est * 20) };
+        let billed = ProvisionalBilled { cycle: ym("2026-09"), units_kwh: est, billed_rs: Decimal::from(est * 20), subsidy_rs: Decimal::ZERO };
         if !paid {
             inp.arrears_rs = billed.billed_rs;
         }

@@ -36,8 +36,8 @@ use datafusion::physical_plan::ExecutionPlan;
 use parking_lot::Mutex;
 use rust_decimal::Decimal;
 use storage::{
-    BillRow, Consumer, CycleBills, LineRow, Payment, Reading, State, Store, BILL_CORRECTED,
-    BILL_FIXED_WAIVED, BILL_METER_CHANGED, BILL_PROVISIONAL,
+    BillRow, Consumer, CycleBills, LineRow, Payment, Reading, State, Store, BILL_ACCUMULATED,
+    BILL_CORRECTED, BILL_FIXED_WAIVED, BILL_METER_CHANGED, BILL_PROVISIONAL,
 };
 
 /// Which store table a provider serves.
@@ -165,6 +165,9 @@ impl TableKind {
                 f("meter_changed", DataType::Boolean, false),
                 f("fixed_waived", DataType::Boolean, false),
                 f("provisional_adjustment", money(), false),
+                f("accumulated", DataType::Boolean, false),
+                f("accumulated_months", DataType::Int32, false),
+                f("accumulated_amount", money(), false),
             ],
             TableKind::BillLines => vec![
                 f("reference", text.clone(), false),
@@ -451,6 +454,9 @@ fn bill_col(cb: &CycleBills, rows: &[&BillRow], col: usize) -> DfResult<ArrayRef
         24 => col_bool(rows, |b| b.flags & BILL_METER_CHANGED != 0),
         25 => col_bool(rows, |b| b.flags & BILL_FIXED_WAIVED != 0),
         26 => money(|b| b.adjustment_paisa)?,
+        27 => col_bool(rows, |b| b.flags & BILL_ACCUMULATED != 0),
+        28 => col_i32(rows, |b| i32::from(b.accumulated_months)),
+        29 => money(|b| b.accumulated_paisa)?,
         _ => return Err(no_column(TableKind::Bills, col)),
     })
 }

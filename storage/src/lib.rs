@@ -28,6 +28,10 @@ pub mod rows;
 pub mod simulate;
 pub mod store;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod catch_up_tests;
+
 pub use error::{RowError, StorageError};
 pub use rows::*;
 pub use simulate::{Simulation, SimulationRow};

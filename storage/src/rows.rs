@@ -214,10 +214,14 @@ pub struct BillRow {
     pub units_carried_forward_kwh: u64,
     /// Free units credited to an entitled employee on this bill.
     pub employee_free_units_kwh: u64,
-    /// [`BILL_PROVISIONAL`], [`BILL_CORRECTED`], [`BILL_METER_CHANGED`], [`BILL_FIXED_WAIVED`].
+    /// [`BILL_PROVISIONAL`], [`BILL_CORRECTED`], [`BILL_METER_CHANGED`], [`BILL_FIXED_WAIVED`],
+    /// [`BILL_ACCUMULATED`].
     pub flags: u8,
     /// Sum of the `provisional_adjustment` lines of a corrected bill (negative = credit).
     pub adjustment_paisa: i64,
+    /// Sum of the `accumulated_month` lines and how many there are.
+    pub accumulated_paisa: i64,
+    pub accumulated_months: u8,
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
     /// Id of the versions text (which schedule / FPA / QTA / tax versions the bill used).
@@ -235,6 +239,8 @@ pub const BILL_CORRECTED: u8 = 2;
 pub const BILL_METER_CHANGED: u8 = 4;
 /// Fixed / minimum charges waived (temporary disconnection).
 pub const BILL_FIXED_WAIVED: u8 = 8;
+/// The reading also covered months no bill was issued for (`accumulated_month` lines).
+pub const BILL_ACCUMULATED: u8 = 16;
 
 /// One printed line of a bill, 40 bytes: names, rules and sources are ids into the cycle's
 /// dictionaries ([`CycleDicts`]); quantity and rate are kept at 4 decimals, as SQL shows them
@@ -248,7 +254,8 @@ pub struct LineRow {
     pub seq: u16,
     pub line: u16,
     pub rule: u16,
-    pub source: u16,
+    /// A `u32`: sources can be per bill (a correction's or meter change's own text).
+    pub source: u32,
 }
 
 /// Decimal -> integer at 4 decimals, half away from zero, saturating (quantities and rates
@@ -281,7 +288,7 @@ impl CycleDicts {
     }
     pub fn source(&self, l: &LineRow) -> &str {
         self.sources
-            .get(usize::from(l.source))
+            .get(l.source as usize)
             .map(|s| &**s)
             .unwrap_or("")
     }
@@ -293,26 +300,39 @@ impl CycleDicts {
 #[derive(Debug, Default)]
 pub struct CycleDictBuilder {
     dicts: CycleDicts,
-    names: HashMap<(usize, usize), u16>,
-    rules: HashMap<(usize, usize), u16>,
-    sources: HashMap<(usize, usize), u16>,
+    names: HashMap<(usize, usize), u32>,
+    rules: HashMap<(usize, usize), u32>,
+    sources: HashMap<(usize, usize), u32>,
     texts: HashMap<Arc<str>, u16>,
 }
 
-/// More distinct names, rules or sources than a `u16` id can hold in one cycle.
+/// New ids of another builder's entries ([`CycleDictBuilder::absorb`]), by its ids.
+pub struct Absorbed {
+    pub names: Vec<u16>,
+    pub rules: Vec<u16>,
+    pub sources: Vec<u32>,
+    pub texts: Vec<u16>,
+}
+
+/// More distinct names, rules or texts than a `u16` id (sources: a `u32`) can hold in one
+/// cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DictFull;
 
 fn intern<T: Clone>(
-    map: &mut HashMap<(usize, usize), u16>,
+    map: &mut HashMap<(usize, usize), u32>,
     items: &mut Vec<T>,
     key: (usize, usize),
     item: &T,
-) -> Result<u16, DictFull> {
+    max_id: u32,
+) -> Result<u32, DictFull> {
     if let Some(&id) = map.get(&key) {
         return Ok(id);
     }
-    let id = u16::try_from(items.len()).map_err(|_| DictFull)?;
+    let id = u32::try_from(items.len())
+        .ok()
+        .filter(|id| *id <= max_id)
+        .ok_or(DictFull)?;
     items.push(item.clone());
     map.insert(key, id);
     Ok(id)
@@ -325,7 +345,9 @@ impl CycleDictBuilder {
             &mut self.dicts.names,
             (s.as_ptr() as usize, s.len()),
             &s,
+            u32::from(u16::MAX),
         )
+        .map(|id| id as u16)
     }
     pub fn rule(&mut self, s: &'static str) -> Result<u16, DictFull> {
         intern(
@@ -333,11 +355,13 @@ impl CycleDictBuilder {
             &mut self.dicts.rules,
             (s.as_ptr() as usize, s.len()),
             &s,
+            u32::from(u16::MAX),
         )
+        .map(|id| id as u16)
     }
-    pub fn source(&mut self, s: &Arc<str>) -> Result<u16, DictFull> {
+    pub fn source(&mut self, s: &Arc<str>) -> Result<u32, DictFull> {
         let key = (Arc::as_ptr(s) as *const u8 as usize, s.len());
-        intern(&mut self.sources, &mut self.dicts.sources, key, s)
+        intern(&mut self.sources, &mut self.dicts.sources, key, s, u32::MAX)
     }
     /// A bill's text (keyed by content: bands and version lists are built per bill).
     pub fn text(&mut self, s: &str) -> Result<u16, DictFull> {
@@ -352,7 +376,7 @@ impl CycleDictBuilder {
     }
     /// Ids of `other`'s entries in this builder (adding the ones it lacks): `[names, rules,
     /// sources, texts]`, indexed by `other`'s ids.
-    pub fn absorb(&mut self, other: &CycleDicts) -> Result<[Vec<u16>; 4], DictFull> {
+    pub fn absorb(&mut self, other: &CycleDicts) -> Result<Absorbed, DictFull> {
         let names = other
             .names
             .iter()
@@ -373,7 +397,12 @@ impl CycleDictBuilder {
             .iter()
             .map(|s| self.text(s))
             .collect::<Result<_, _>>()?;
-        Ok([names, rules, sources, texts])
+        Ok(Absorbed {
+            names,
+            rules,
+            sources,
+            texts,
+        })
     }
     pub fn finish(self) -> CycleDicts {
         self.dicts

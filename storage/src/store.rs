@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use billing::periods::{
-    compute_corrected, compute_provisional, month_spans, ProvisionalBilled, MAX_SPAN_MONTHS,
+    compute_catch_up, compute_provisional, month_spans, EarlierMonth, ProvisionalBilled,
+    MAX_SPAN_MONTHS,
 };
 use billing::{
     compute_bill_full, Bill, BillExtras, BillInput, BillingError, ReadingFacts, TariffBook,
@@ -870,7 +871,11 @@ impl State {
                             };
                             match bill_one(self, &self.book, c, r, &input, &extras, priors) {
                                 Ok((b, corrected)) => {
-                                    let corrected_flag = corrected.is_some();
+                                    // Earlier months that had a provisional bill (the rest
+                                    // are accumulated months).
+                                    let corrected_flag = corrected.as_ref().is_some_and(|h| {
+                                        h.len() > 1 + b.accumulated_months as usize
+                                    });
                                     if let Some(h) = corrected {
                                         part.corrected.push((c.reference, h));
                                     }
@@ -881,7 +886,12 @@ impl State {
                                         } else {
                                             0
                                         })
-                                        | (if b.fixed_waived { BILL_FIXED_WAIVED } else { 0 });
+                                        | (if b.fixed_waived { BILL_FIXED_WAIVED } else { 0 })
+                                        | (if b.accumulated_months > 0 {
+                                            BILL_ACCUMULATED
+                                        } else {
+                                            0
+                                        });
                                     let bill_idx = part.bills.len() as u32;
                                     let first_line = part.lines.len() as u32;
                                     for (seq, l) in b.lines.iter().enumerate() {
@@ -945,6 +955,9 @@ impl State {
                                         adjustment_paisa: paisa_from_decimal(
                                             b.provisional_adjustment_rs,
                                         ),
+                                        accumulated_paisa: paisa_from_decimal(b.accumulated_rs),
+                                        accumulated_months: u8::try_from(b.accumulated_months)
+                                            .unwrap_or(u8::MAX),
                                         issue_date,
                                         due_date: b.due_date,
                                         versions,
@@ -978,7 +991,7 @@ impl State {
         };
         let dict_full = || {
             StorageError::Invalid(format!(
-                "cycle {cycle}: more than {} distinct bill-line names, rules or sources",
+                "cycle {cycle}: more than {} distinct bill-line names, rules or bill texts",
                 u16::MAX
             ))
         };
@@ -995,15 +1008,19 @@ impl State {
             if p.dict_full {
                 return Err(dict_full());
             }
-            let [names, rules, sources, texts] =
-                dict.absorb(&p.dict.finish()).map_err(|_| dict_full())?;
+            let crate::rows::Absorbed {
+                names,
+                rules,
+                sources,
+                texts,
+            } = dict.absorb(&p.dict.finish()).map_err(|_| dict_full())?;
             let base_bill = bills.len() as u32;
             let base_line = lines.len() as u32;
             for l in &mut p.lines {
                 l.bill_idx += base_bill;
                 l.line = names[usize::from(l.line)];
                 l.rule = rules[usize::from(l.rule)];
-                l.source = sources[usize::from(l.source)];
+                l.source = sources[l.source as usize];
             }
             for b in &mut p.bills {
                 b.first_line += base_line;
@@ -1163,42 +1180,58 @@ pub(crate) fn bill_one(
     priors: &[(YearMonth, Arc<CycleBills>)],
 ) -> Result<(Bill, Option<Vec<(YearMonth, u64)>>), BillingError> {
     let cycle = input.cycle;
-    // The unread (provisional-coded) months just before this one, by their readings: a
-    // month whose estimate was refused still counts toward the limit, and is corrected from
-    // nothing billed.
+    // The earlier months this reading covers, newest first: provisional-coded readings (billed
+    // on an estimate, or not billed when the estimate was refused), then months with no
+    // reading at all back to the month of the previous reading's date (an accumulated
+    // reading: the meter was not read, or a new connection's first reading).
     let idx = st.consumer_by_ref.get(&c.reference).copied();
-    let mut prior: Vec<ProvisionalBilled> = Vec::new();
-    for k in 1..=MAX_SPAN_MONTHS as i32 {
+    let previous_month = YearMonth::of_date(r.previous_reading_date).index();
+    let mut earlier: Vec<EarlierMonth> = Vec::new();
+    for k in 1..MAX_SPAN_MONTHS as i32 {
         let m = cycle.add_months(-k);
-        let Some(rd) = idx
+        let reading = idx
             .and_then(|i| st.reading_by_key.get(&(i, m)))
-            .and_then(|&j| st.readings.get(j as usize))
-        else {
-            break;
-        };
-        if !PROVISIONAL_CODES.contains(&rd.reading_code.as_str()) {
-            break;
+            .and_then(|&j| st.readings.get(j as usize));
+        match reading {
+            Some(rd) if PROVISIONAL_CODES.contains(&rd.reading_code.as_str()) => {
+                let bill = priors
+                    .iter()
+                    .find(|(pm, _)| *pm == m)
+                    .and_then(|(_, cb)| {
+                        cb.by_reference
+                            .get(&c.reference)
+                            .and_then(|&i| cb.bills.get(i as usize))
+                    })
+                    .filter(|b| b.flags & BILL_PROVISIONAL != 0);
+                earlier.push(match bill {
+                    Some(b) => EarlierMonth::Provisional(ProvisionalBilled {
+                        cycle: m,
+                        units_kwh: b.units_kwh,
+                        billed_rs: decimal_from_paisa(
+                            b.current_bill_paisa.saturating_add(b.total_fpa_paisa),
+                        ),
+                        subsidy_rs: decimal_from_paisa(b.subsidy_paisa),
+                    }),
+                    None => EarlierMonth::Unbilled(m),
+                });
+            }
+            Some(_) => break,
+            None if m.index() > previous_month => earlier.push(EarlierMonth::Unbilled(m)),
+            None => break,
         }
-        let bill = priors
-            .iter()
-            .find(|(pm, _)| *pm == m)
-            .and_then(|(_, cb)| {
-                cb.by_reference
-                    .get(&c.reference)
-                    .and_then(|&i| cb.bills.get(i as usize))
-            })
-            .filter(|b| b.flags & BILL_PROVISIONAL != 0);
-        prior.push(ProvisionalBilled {
-            cycle: m,
-            units_kwh: bill.map_or(0, |b| b.units_kwh),
-            billed_rs: bill.map_or(rust_decimal::Decimal::ZERO, |b| {
-                decimal_from_paisa(b.current_bill_paisa.saturating_add(b.total_fpa_paisa))
-            }),
-        });
     }
-    prior.reverse();
+    earlier.reverse();
+    // The estimate limit counts the provisional-coded months in a row (billed or refused).
+    let estimates_before = earlier
+        .iter()
+        .rev()
+        .take_while(|e| {
+            let m = e.cycle();
+            idx.and_then(|i| st.reading_by_key.get(&(i, m))).is_some()
+        })
+        .count() as u32;
     if PROVISIONAL_CODES.contains(&r.reading_code.as_str()) {
-        return compute_provisional(book, input, extras, prior.len() as u32).map(|b| (b, None));
+        return compute_provisional(book, input, extras, estimates_before).map(|b| (b, None));
     }
     let mut facts = ReadingFacts::default();
     if c.status == ConsumerStatus::TempDisconnected {
@@ -1217,13 +1250,13 @@ pub(crate) fn bill_one(
             ms,
         )?);
     }
-    let Some(first) = prior.first().map(|p| p.cycle) else {
+    let Some(first) = earlier.first().map(|p| p.cycle()) else {
         return compute_bill_full(book, input, extras, &facts).map(|b| (b, None));
     };
     let months = month_spans(r.previous_reading_date, r.reading_date, first, cycle)?;
     let mut i = *input;
     i.period_days = months.iter().map(|(_, d)| d).sum();
-    let corrected = compute_corrected(book, &i, extras, &facts, &months, &prior)?;
+    let corrected = compute_catch_up(book, &i, extras, &facts, &months, &earlier)?;
     let history = corrected.history();
     Ok((corrected.bill, Some(history)))
 }

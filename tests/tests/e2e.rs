@@ -567,9 +567,11 @@ async fn reading_periods_through_the_server() {
     };
     let plain = pick(
         "SELECT reference, multiplying_factor FROM consumers WHERE tariff = 'A-1a' AND status = 'active' \
-         AND NOT tou AND employee_grade IS NULL ORDER BY reference LIMIT 2",
+         AND NOT tou AND employee_grade IS NULL ORDER BY reference LIMIT 3",
     )
     .await;
+    // A: not read in November at all (its December reading is an accumulated one).
+    let a = plain[2][0].clone();
     let (p, m, m_mf) = (
         plain[0][0].clone(),
         plain[1][0].clone(),
@@ -690,8 +692,12 @@ async fn reading_periods_through_the_server() {
 
     // December: P's actual reading covers October 5 .. December 5 (600 units since the last
     // actual reading); November's estimate is corrected on December's bill.
-    let dec = format!("{p},2026-12,2026-12-05,2026-10-05,5000,5600,OK,,\n");
-    assert_eq!(copy_text(&c, rd, &dec).await.unwrap(), 1);
+    // A's December reading covers October 5 .. December 5 too, with no bill in between.
+    let dec = format!(
+        "{p},2026-12,2026-12-05,2026-10-05,5000,5600,OK,,\n\
+         {a},2026-12,2026-12-05,2026-10-05,3000,3600,OK,,\n"
+    );
+    assert_eq!(copy_text(&c, rd, &dec).await.unwrap(), 2);
     c.simple_query(&format!("CALL bill_cycle('{disco}', '2026-12')"))
         .await
         .unwrap();
@@ -718,8 +724,36 @@ async fn reading_periods_through_the_server() {
         "bills.provisional_adjustment = the line"
     );
 
+    // A: one December bill that also charges November, priced alone on its share (slab
+    // benefit kept): the two shares add up to the 600 units.
+    let acc = format!(
+        "SELECT units, accumulated, accumulated_months, accumulated_amount, corrected FROM bills \
+         WHERE reference = '{a}' AND cycle = '2026-12'"
+    );
+    let ad = rows(&c.simple_query(&acc).await.unwrap());
+    assert_eq!(&ad[0][1..3], ["t", "1"], "{ad:?}");
+    assert_eq!(ad[0][4], "f", "{ad:?}");
+    let line = rows(
+        &c.simple_query(&format!(
+            "SELECT quantity, amount, source FROM bill_lines WHERE reference = '{a}' \
+             AND cycle = '2026-12' AND line = 'accumulated_month'"
+        ))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(line.len(), 1, "{line:?}");
+    assert!(
+        line[0][2].starts_with("2026-11: no bill issued"),
+        "{line:?}"
+    );
+    let nov_share: f64 = line[0][0].parse().unwrap();
+    let dec_units: f64 = ad[0][0].parse().unwrap();
+    assert_eq!(nov_share + dec_units, 600.0, "{line:?} {ad:?}");
+    assert_eq!(line[0][1], ad[0][3], "bills.accumulated_amount = the line");
+
     // Restart: the same bills come back from the journal.
     let before: Vec<_> = [
+        (&a, "2026-12"),
         (&p, "2026-11"),
         (&p, "2026-12"),
         (&m, "2026-11"),

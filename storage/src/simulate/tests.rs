@@ -16,24 +16,24 @@ use crate::simulate::{Simulation, SimulationRow, TOTAL};
 use crate::store::{Backend, CycleBills, Store};
 use crate::StorageError;
 
-const DISCO: &str = "MEPCO";
+pub(crate) const DISCO: &str = "MEPCO";
 const SRO: &str = "sro-279-2026.toml";
 const DETERMINED: &str = "determined-illustrative-2026.toml";
 
-fn ym(s: &str) -> YearMonth {
+pub(crate) fn ym(s: &str) -> YearMonth {
     s.parse().unwrap()
 }
-fn day(s: &str) -> NaiveDate {
+pub(crate) fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
-fn cycle() -> YearMonth {
+pub(crate) fn cycle() -> YearMonth {
     ym("2026-11")
 }
 fn issue() -> NaiveDate {
     day("2026-12-04")
 }
 
-fn consumer(i: u64, tariff: &str, sl: &str, units: u64, employee: bool) -> Consumer {
+pub(crate) fn consumer(i: u64, tariff: &str, sl: &str, units: u64, employee: bool) -> Consumer {
     Consumer {
         reference: 1_000_000_000_000 + i,
         customer_id: i,
@@ -65,7 +65,7 @@ fn consumer(i: u64, tariff: &str, sl: &str, units: u64, employee: bool) -> Consu
     }
 }
 
-fn reading(c: &Consumer, units: u64) -> Reading {
+pub(crate) fn reading(c: &Consumer, units: u64) -> Reading {
     Reading {
         reference: c.reference,
         cycle: cycle(),
@@ -86,7 +86,7 @@ fn reading(c: &Consumer, units: u64) -> Reading {
 
 /// A-1a across every band (lifeline, protected, unprotected slabs), A-2a commercial, one
 /// employee, one A-2b (rates not public: refused), one consumer without a reading.
-fn load_disco(store: &Store) {
+pub(crate) fn load_disco(store: &Store) {
     let mut cs = Vec::new();
     let mut rs = Vec::new();
     let mut add = |c: Consumer, units: Option<u64>| {
@@ -114,11 +114,11 @@ fn load_disco(store: &Store) {
         .unwrap();
 }
 
-fn open(dir: &Path) -> Arc<Store> {
+pub(crate) fn open(dir: &Path) -> Arc<Store> {
     Store::open(dir, Backend::Journal).unwrap().0
 }
 
-fn billed(store: &Store) -> Arc<CycleBills> {
+pub(crate) fn billed(store: &Store) -> Arc<CycleBills> {
     store.read().cycles[&(DISCO.to_string(), cycle())].clone()
 }
 
