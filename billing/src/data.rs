@@ -21,7 +21,10 @@
 //!
 //!   `confirmed = false` on a tariff marks a rate known only from news.
 //! * `[[fpa]]` `fuel_month`, `rate` (or `missing = true`), `sro`, `bill_months` (default
-//!   `[fuel_month + 2]`), `exempt_bands`, `exempt_categories`, `confirmed`.
+//!   `[fuel_month + 2]`), `exempt_bands`, `exempt_categories`, `confirmed`, `revision` (0 by
+//!   default; a revised notification of a loaded fuel month is loaded as the next revision and
+//!   replaces the earlier one on every bill billed after it; the same revision again is a
+//!   duplicate).
 //! * `[[qta]]` `quarter` (label), `rate` (or `missing`), `sro`, `bill_months`, exemptions.
 //! * `[[fc_surcharge]]`, `[[nj_surcharge]]` dated `rate` per kWh, `source`, exemptions.
 //! * `[[ptv_fee]]` dated `amount` per bill per `category`.

@@ -26,6 +26,7 @@
 
 mod load;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -302,6 +303,8 @@ pub(crate) struct Fpa {
     /// Short tag for `Bill::versions`.
     pub ver: Box<str>,
     pub fuel_month: YearMonth,
+    /// 0 = first notification; the highest revision loaded is the one in force.
+    pub revision: u32,
     /// `None` = decision exists but its value is not public: refuse to bill.
     pub rate: Option<Decimal>,
     pub exempt: Exempt,
@@ -767,6 +770,16 @@ impl TariffBook {
             });
         }
         self.codes = codes;
+        // A revised FPA notification replaces the earlier revisions of its fuel month on
+        // every bill month (its own bill months may differ).
+        let mut latest: HashMap<YearMonth, u32> = HashMap::new();
+        for f in &self.fpa {
+            let r = latest.entry(f.fuel_month).or_insert(f.revision);
+            *r = (*r).max(f.revision);
+        }
+        let fpa = &self.fpa;
+        self.fpa_by_bill
+            .retain(|(_, i)| latest.get(&fpa[*i].fuel_month) == Some(&fpa[*i].revision));
         self.fpa_by_bill.sort_unstable();
         self.qta_by_bill.sort_unstable();
         self.holidays.sort_unstable();

@@ -472,6 +472,82 @@ source = "fixture (B06 states GST 18%)"
     assert!(fpa.rule.contains("not in history"), "{}", fpa.rule);
 }
 
+#[test]
+fn a_revised_fpa_notification_replaces_the_earlier_one() {
+    let mut book = TariffBook::empty();
+    book.load_toml(AUG_2022_FIXTURE).unwrap();
+    let fca = |rev: u32, rate: &str, extra: &str| {
+        format!(
+            "[[fpa]]\nfuel_month = \"2022-06\"\nrevision = {rev}\nrate = \"{rate}\"\nsro = \"fixture rev {rev}\"\n{extra}"
+        )
+    };
+    book.load_toml(&fca(0, "2.50", "")).unwrap();
+    let h = [(ym("2022-06"), 180), (ym("2022-07"), 260)];
+    let mut inp = input("A-1a", dec!(2), "2022-08", 240, &h);
+    inp.issue_date = day(2022, 8, 5);
+    let first = compute_bill(&book, &inp).unwrap();
+    assert_eq!(amount(&first, "fpa"), dec!(450.00)); // 180 x 2.50
+    assert!(first.versions.contains("FPA 2022-06"), "{}", first.versions);
+
+    // The same fuel month again, without a revision number, is a duplicate; so is revision 0.
+    for text in [
+        "[[fpa]]\nfuel_month = \"2022-06\"\nrate = \"3.00\"\nsro = \"again\"\n".to_string(),
+        fca(0, "3.00", ""),
+    ] {
+        let err = book.load_toml(&text).unwrap_err();
+        assert!(
+            matches!(&err, BillingError::Duplicate { kind: "FPA fuel month", key } if key.contains("revision = 1")),
+            "{err:?}"
+        );
+    }
+    // A revision that skips one, or revises a month never loaded, is refused.
+    let err = book.load_toml(&fca(2, "3.00", "")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BillingError::DataInvalid {
+                field: "revision",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = book
+        .load_toml("[[fpa]]\nfuel_month = \"2022-05\"\nrevision = 1\nrate = \"1\"\nsro = \"x\"\n")
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BillingError::DataInvalid {
+                field: "revision",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    // Revision 1 (rate 3.10): the August bill now charges 180 x 3.10 = 558 and says which
+    // revision it used.
+    book.load_toml(&fca(1, "3.10", "")).unwrap();
+    let second = compute_bill(&book, &inp).unwrap();
+    assert_eq!(amount(&second, "fpa"), dec!(558.00));
+    assert!(
+        second.versions.contains("FPA 2022-06 rev 1"),
+        "{}",
+        second.versions
+    );
+    assert_eq!(second.lines.iter().filter(|l| l.line == "fpa").count(), 1);
+    // Revision 2 exempts the unprotected band (KNOWN-CASES B06's relief): no FPA line.
+    book.load_toml(&fca(2, "3.10", "exempt_bands = [\"unprotected\"]\n"))
+        .unwrap();
+    let third = compute_bill(&book, &inp).unwrap();
+    assert_eq!(amount(&third, "fpa"), dec!(0));
+    assert_eq!(
+        third.payable_within_due_rs,
+        first.payable_within_due_rs - first.total_fpa_rs
+    );
+}
+
 // ------------------------------------------------------------------------------------- refusals
 
 #[test]

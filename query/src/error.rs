@@ -46,6 +46,15 @@ pub enum QueryError {
     Billing(#[from] billing::BillingError),
 }
 
+/// A data file loading something already loaded is a unique violation; every other billing
+/// refusal is an invalid parameter.
+fn billing_sqlstate(b: &billing::BillingError) -> &'static str {
+    match b {
+        billing::BillingError::Duplicate { .. } => "23505",
+        _ => "22023",
+    }
+}
+
 impl QueryError {
     /// The SQLSTATE for this error (the server's one mapping function calls this).
     pub fn sqlstate(&self) -> &'static str {
@@ -59,11 +68,12 @@ impl QueryError {
             QueryError::CopyRows { errors, .. } => {
                 errors.first().map(|e| e.sqlstate).unwrap_or("22P02")
             }
-            QueryError::Billing(_) => "22023",
+            QueryError::Billing(b) => billing_sqlstate(b),
             QueryError::Storage(s) => match s {
                 S::Rows(r) => r.first().map(|e| e.sqlstate).unwrap_or("22000"),
                 S::NotFound(_) => "02000",
-                S::Invalid(_) | S::Billing(_) => "22023",
+                S::Billing(b) => billing_sqlstate(b),
+                S::Invalid(_) => "22023",
                 S::TooLarge(_) => "54000",
                 S::Io(e) if e.raw_os_error() == Some(28) => "53100",
                 S::Durability(_) => "58030",

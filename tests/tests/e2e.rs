@@ -980,6 +980,49 @@ async fn late_fpa_rebill_difference_and_tariff_what_if() {
     let c = server.client().await;
     assert_eq!(rows(&c.simple_query(changed_sql).await.unwrap()), changed);
 
+    // The same FCA file again is a duplicate (23505); its revision (rate 1.50 -> 2.25) is
+    // loaded as revision 1 and a re-bill moves each bill by exactly its FPA change.
+    let e = c
+        .simple_query(&format!(
+            "CALL load_tariff('fca-2026-09.toml', $toml${LATE_FPA}$toml$)"
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&e), "23505", "{e:?}");
+    let revised = LATE_FPA
+        .replace("rate = \"1.5000\"", "revision = 1\nrate = \"2.2500\"")
+        .replace("(e2e)", "(e2e, revised)");
+    c.simple_query(&format!(
+        "CALL load_tariff('fca-2026-09-rev1.toml', $toml${revised}$toml$)"
+    ))
+    .await
+    .unwrap();
+    c.simple_query(bill).await.unwrap();
+    let third = payables(&c).await;
+    let mut moved = 0;
+    for (r, &(p3, f3)) in &third {
+        let (p2, f2) = second[r];
+        assert_eq!(p3 - p2, f3 - f2, "{r}: payable moved by more than the FPA");
+        // FPA and its taxes scale with the rate, up to rounding: 2.25 / 1.50 = 1.5.
+        assert!(
+            (f3 - f2 - (f2 - first[r].1) / 2).abs() <= 300,
+            "{r}: {f2} -> {f3}"
+        );
+        moved += i32::from(p3 != p2);
+    }
+    assert!(moved > 100, "bills moved by the revision: {moved}");
+    assert_eq!(
+        one(
+            &c,
+            "SELECT count(*) FROM bills WHERE cycle = '2026-11' AND total_fpa <> 0 \
+             AND versions NOT LIKE '%FPA 2026-09 rev 1%'"
+        )
+        .await,
+        "0",
+        "every bill with an FPA records the revision it used"
+    );
+    let second = third;
+
     // Tariff what-if: higher A-2a and top-slab rates; nothing is billed or journaled.
     let before_sim = rows(&c.simple_query("SELECT reference, payable_within_due, previous_payable_within_due, subsidy FROM bills ORDER BY reference").await.unwrap());
     let proposal = higher_rates();

@@ -4,7 +4,7 @@
 //! a TOML float is a schema error, so no float ever enters the crate. Unknown fields are
 //! errors (typos must not silently drop a rate).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -321,6 +321,10 @@ struct RawSlab {
 #[serde(deny_unknown_fields)]
 struct RawFpa {
     fuel_month: String,
+    /// 0 = the first notification of the fuel month; a revised notification (a corrected
+    /// rate, bill months or exemptions) is loaded as the next revision and supersedes it.
+    #[serde(default)]
+    revision: u32,
     #[serde(default)]
     rate: Option<String>,
     sro: String,
@@ -744,16 +748,34 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
     }
 
     // ---- FPA
-    let mut fuel: HashSet<YearMonth> = book.fpa.iter().map(|f| f.fuel_month).collect();
+    // The latest revision loaded per fuel month: a file may add revision latest + 1 only.
+    let mut fuel: HashMap<YearMonth, u32> = HashMap::new();
+    for f in &book.fpa {
+        let r = fuel.entry(f.fuel_month).or_insert(f.revision);
+        *r = (*r).max(f.revision);
+    }
     for rf in &raw.fpa {
         let item = format!("fpa {}", rf.fuel_month);
         let fm = month(&item, "fuel_month", &rf.fuel_month)?;
-        if !fuel.insert(fm) {
-            return Err(BillingError::Duplicate {
-                kind: "FPA fuel month",
-                key: fm.to_string(),
+        let expected = fuel.get(&fm).map_or(0, |r| r.saturating_add(1));
+        if rf.revision != expected {
+            return Err(match fuel.get(&fm) {
+                Some(latest) if rf.revision <= *latest => BillingError::Duplicate {
+                    kind: "FPA fuel month",
+                    key: format!(
+                        "{fm} revision {} (revision {latest} is loaded; a revised notification is loaded as revision = {expected})",
+                        rf.revision
+                    ),
+                },
+                _ => invalid(
+                    &item,
+                    "revision",
+                    format!("must be {expected}, the next revision of fuel month {fm}"),
+                ),
             });
         }
+        fuel.insert(fm, rf.revision);
+        let rev = rf.revision;
         let rate = match (&rf.rate, rf.missing) {
             (Some(r), false) => Some(dec(&item, "rate", r, MAX_RATE_RS_PER_KWH)?),
             (None, true) => None,
@@ -778,13 +800,19 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             }
         }
         let idx = st.fpa.len();
+        let name = if rev == 0 {
+            format!("FPA {fm}")
+        } else {
+            format!("FPA {fm} rev {rev}")
+        };
         let label = match rate {
-            Some(r) => format!("FPA {fm} {r} ({})", rf.sro),
-            None => format!("FPA {fm} not public ({})", rf.sro),
+            Some(r) => format!("{name} {r} ({})", rf.sro),
+            None => format!("{name} not public ({})", rf.sro),
         };
         st.fpa.push(Fpa {
-            ver: tag(format!("FPA {fm}"), rf.confirmed),
+            ver: tag(name, rf.confirmed),
             fuel_month: fm,
+            revision: rev,
             rate,
             exempt: exempt(&item, &rf.exempt_bands, &rf.exempt_categories)?,
             confirmed: rf.confirmed,
