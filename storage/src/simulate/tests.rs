@@ -458,3 +458,55 @@ exempt_bands = ["lifeline"]
     }
     store.shutdown();
 }
+
+/// Arrears policy: a re-bill keeps the arrears its bill was first issued with (the balance
+/// brought forward then); a payment posted after the first issue and the re-bill's own
+/// difference are both carried by the next cycle's arrears, so nothing is lost or counted
+/// twice.
+#[test]
+fn a_rebill_keeps_its_arrears_and_the_next_cycle_carries_everything_after() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    load_disco(&store);
+    store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
+    // Consumer 7 (A-1a, 191 units, opening arrears 2 x Rs 123.45).
+    let c7 = consumer(7, "A-1a", "4", 191, false);
+    let nov = billed(&store);
+    let first = nov.bills[nov.by_reference[&c7.reference] as usize];
+    assert_eq!(first.arrears_paisa, c7.opening_arrears_paisa);
+    store
+        .insert_payments(vec![Payment {
+            reference: c7.reference,
+            transaction_id: "TX-7-1".into(),
+            amount_paisa: 150_000,
+            value_date: day("2026-12-10"),
+            bank: "HBL".into(),
+        }])
+        .unwrap();
+    store
+        .load_tariff(
+            "fca-2026-09.toml",
+            "[[fpa]]\nfuel_month = \"2026-09\"\nrate = \"1.5000\"\nsro = \"late FCA (test)\"\n",
+        )
+        .unwrap();
+    store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
+    let cb = billed(&store);
+    let again = cb.bills[cb.by_reference[&c7.reference] as usize];
+    assert_eq!(again.arrears_paisa, first.arrears_paisa, "arrears as first issued");
+    assert!(again.total_fpa_paisa > 0);
+    // December: arrears = opening + November as re-billed - the payment.
+    let mut r = reading(&c7, 200);
+    r.cycle = ym("2026-12");
+    r.previous_reading_date = day("2026-11-28");
+    r.reading_date = day("2026-12-28");
+    r.offpeak_previous = 5_191;
+    r.offpeak_present = 5_391;
+    store.insert_readings(vec![r]).unwrap();
+    store.bill_cycle(DISCO, ym("2026-12"), None).unwrap();
+    let dec = store.read().cycles[&(DISCO.to_string(), ym("2026-12"))].clone();
+    let d = dec.bills[dec.by_reference[&c7.reference] as usize];
+    assert_eq!(
+        d.arrears_paisa,
+        c7.opening_arrears_paisa + again.current_bill_paisa + again.total_fpa_paisa - 150_000
+    );
+}
