@@ -39,6 +39,28 @@ use crate::error::QueryError;
 pub struct Call {
     pub name: String,
     pub args: Vec<String>,
+    /// Arguments given as bind parameters (`$n`, the extended protocol): (argument index,
+    /// parameter number from 1). Their `args` entries are empty until [`Call::bind`].
+    pub placeholders: Vec<(usize, usize)>,
+}
+
+impl Call {
+    /// The call with each `$n` argument replaced by the n-th bound value (text form).
+    pub fn bind(&self, params: &[Option<String>]) -> Result<Call, QueryError> {
+        let mut call = self.clone();
+        for &(arg, n) in &self.placeholders {
+            let value = params.get(n - 1).cloned().flatten().ok_or_else(|| {
+                QueryError::UndefinedParameter(format!(
+                    "CALL {}: argument {} (${n}) has no value bound",
+                    self.name,
+                    arg + 1
+                ))
+            })?;
+            call.args[arg] = value;
+        }
+        call.placeholders.clear();
+        Ok(call)
+    }
 }
 
 /// `None`: not a CALL statement.
@@ -54,6 +76,7 @@ pub fn plan_call(stmt: &Statement) -> Option<Result<Call, QueryError>> {
             .map(|p| p.to_string().trim_matches('"').to_lowercase())
             .unwrap_or_default();
         let mut args = Vec::new();
+        let mut placeholders = Vec::new();
         if let FunctionArguments::List(list) = &f.args {
             for a in &list.args {
                 let e = match a {
@@ -68,15 +91,36 @@ pub fn plan_call(stmt: &Statement) -> Option<Result<Call, QueryError>> {
                         )))
                     }
                 };
+                if let Some(n) = placeholder(e) {
+                    placeholders.push((args.len(), n));
+                    args.push(String::new());
+                    continue;
+                }
                 args.push(literal_text(e).ok_or_else(|| {
                     QueryError::InvalidArgument(format!(
-                        "CALL {name}: arguments must be literals, got {e}"
+                        "CALL {name}: arguments must be literals or bind parameters, got {e}"
                     ))
                 })?);
             }
         }
-        Ok(Call { name, args })
+        Ok(Call {
+            name,
+            args,
+            placeholders,
+        })
     })())
+}
+
+/// `$n` (possibly cast, e.g. `$1::text`): its number.
+fn placeholder(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::Placeholder(p) => p.strip_prefix('$')?.parse().ok().filter(|n| *n >= 1),
+            _ => None,
+        },
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => placeholder(expr),
+        _ => None,
+    }
 }
 
 fn literal_text(e: &Expr) -> Option<String> {
@@ -140,6 +184,12 @@ pub fn call_schema(name: &str) -> Result<SchemaRef, QueryError> {
 
 /// Runs a command (blocking: call from a blocking thread).
 pub fn run_call(store: &Store, call: &Call) -> Result<RecordBatch, QueryError> {
+    if let Some((_, n)) = call.placeholders.first() {
+        return Err(QueryError::UndefinedParameter(format!(
+            "CALL {}: there is no parameter ${n}",
+            call.name
+        )));
+    }
     let schema = call_schema(&call.name)?;
     let arg = |i: usize, what: &str| -> Result<&str, QueryError> {
         call.args.get(i).map(String::as_str).ok_or_else(|| {

@@ -33,6 +33,8 @@ pub enum QueryError {
     UndefinedTable(String),
     #[error("{0}")]
     UndefinedFunction(String),
+    #[error("{0}")]
+    UndefinedParameter(String),
     #[error("COPY {table}: {} row(s) rejected, nothing was loaded; first: {}", .errors.len(), .errors.first().map(|e| e.to_string()).unwrap_or_default())]
     CopyRows {
         table: String,
@@ -65,6 +67,7 @@ impl QueryError {
             QueryError::InvalidArgument(_) => "22023",
             QueryError::UndefinedTable(_) => "42P01",
             QueryError::UndefinedFunction(_) => "42883",
+            QueryError::UndefinedParameter(_) => "42P02",
             QueryError::CopyRows { errors, .. } => {
                 errors.first().map(|e| e.sqlstate).unwrap_or("22P02")
             }

@@ -1,6 +1,8 @@
 //! A native command as a one-shot table: planning it is free, scanning it runs the command.
 //! This lets `CALL` go through DataFusion's normal execution and result encoding, so the
-//! extended protocol (Describe, binary result formats) works like for any SELECT.
+//! extended protocol (Describe, binary result formats) works like for any SELECT. A CALL
+//! with bind parameters (`$1`) gets their values at Execute ([`CommandTable::bind`]), just
+//! before DataFusion runs the plan.
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
+use parking_lot::Mutex;
 use query::commands::{call_schema, run_call, Call};
 use query::{Engine, QueryError};
 
@@ -19,6 +22,8 @@ pub struct CommandTable {
     engine: Arc<Engine>,
     call: Call,
     schema: SchemaRef,
+    /// The values bound for the next execution (text form), when the call has `$n` args.
+    bound: Mutex<Vec<Option<String>>>,
 }
 
 impl std::fmt::Debug for CommandTable {
@@ -34,7 +39,18 @@ impl CommandTable {
             engine,
             call,
             schema,
+            bound: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Whether the call takes bind parameters.
+    pub fn has_parameters(&self) -> bool {
+        !self.call.placeholders.is_empty()
+    }
+
+    /// Sets the parameter values the next scan runs the command with.
+    pub fn bind(&self, values: Vec<Option<String>>) {
+        *self.bound.lock() = values;
     }
 }
 
@@ -54,7 +70,13 @@ impl TableProvider for CommandTable {
         _limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let engine = self.engine.clone();
-        let call = self.call.clone();
+        let call = if self.has_parameters() {
+            self.call
+                .bind(&self.bound.lock())
+                .map_err(|e| DataFusionError::External(Box::new(e)))?
+        } else {
+            self.call.clone()
+        };
         let batch = tokio::task::spawn_blocking(move || run_call(&engine.store, &call))
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?

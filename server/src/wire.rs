@@ -48,11 +48,31 @@ pub struct BijliHook {
 }
 
 impl BijliHook {
+    /// The scan of the command. A CALL with `$n` arguments gets an always-true filter naming
+    /// `$1..$N` as text, so Describe reports its parameters (tokio-postgres and JDBC check
+    /// the count); the values reach the command at Execute ([`CommandTable::bind`]).
     fn call_plan(&self, call: Call) -> PgWireResult<LogicalPlan> {
+        use datafusion::arrow::datatypes::{DataType, Field};
+        use datafusion::logical_expr::expr::Placeholder;
+        use datafusion::logical_expr::{lit, Expr};
+        let params = call.placeholders.iter().map(|(_, n)| *n).max().unwrap_or(0);
         let table = CommandTable::new(self.engine.clone(), call).map_err(|e| query_error(&e))?;
-        LogicalPlanBuilder::scan("call", provider_as_source(Arc::new(table)), None)
-            .and_then(|b| b.build())
-            .map_err(|e| PgWireError::ApiError(Box::new(e)))
+        let mut b = LogicalPlanBuilder::scan("call", provider_as_source(Arc::new(table)), None)
+            .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        if params > 0 {
+            let text = Arc::new(Field::new("", DataType::Utf8, true));
+            let named = (1..=params).fold(lit(true), |acc, n| {
+                let p = Expr::Placeholder(Placeholder::new_with_field(
+                    format!("${n}"),
+                    Some(text.clone()),
+                ));
+                acc.or(p.is_null())
+            });
+            b = b
+                .filter(named)
+                .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        }
+        b.build().map_err(|e| PgWireError::ApiError(Box::new(e)))
     }
 
     async fn run_call(
@@ -169,17 +189,54 @@ impl QueryHook for BijliHook {
     async fn handle_extended_query(
         &self,
         statement: &Statement,
-        _logical_plan: &LogicalPlan,
-        _params: &ParamValues,
+        logical_plan: &LogicalPlan,
+        params: &ParamValues,
         _session_context: &SessionContext,
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
         if let Some(r) = session_or_refused(statement) {
             return Some(r);
         }
-        // CALL falls through: datafusion-postgres executes its plan with the portal's formats.
+        // CALL falls through: datafusion-postgres executes its plan with the portal's formats;
+        // a CALL with `$n` arguments first gets this execution's values.
+        if let Some(provider) = command_table(logical_plan) {
+            if let Some(table) = provider.downcast_ref::<CommandTable>() {
+                if table.has_parameters() {
+                    table.bind(param_texts(params));
+                }
+            }
+        }
         self.start_copy(statement, client)
     }
+}
+
+/// The command behind a CALL's plan (a scan of a [`CommandTable`]).
+fn command_table(plan: &LogicalPlan) -> Option<Arc<dyn datafusion::catalog::TableProvider>> {
+    let plan = match plan {
+        LogicalPlan::Filter(f) => f.input.as_ref(),
+        p => p,
+    };
+    let LogicalPlan::TableScan(scan) = plan else {
+        return None;
+    };
+    datafusion::datasource::source_as_provider(&scan.source)
+        .ok()
+        .filter(|p| p.is::<CommandTable>())
+}
+
+/// Bound parameter values as the text a literal argument would have (NULL: `None`).
+fn param_texts(params: &ParamValues) -> Vec<Option<String>> {
+    use datafusion::common::ScalarValue as V;
+    let ParamValues::List(list) = params else {
+        return Vec::new();
+    };
+    list.iter()
+        .map(|p| match &p.value {
+            v if v.is_null() => None,
+            V::Utf8(Some(s)) | V::LargeUtf8(Some(s)) | V::Utf8View(Some(s)) => Some(s.clone()),
+            v => Some(v.to_string()),
+        })
+        .collect()
 }
 
 pub struct BijliCopy {

@@ -59,4 +59,24 @@ with psycopg.connect(conninfo, autocommit=True) as conn:
     cur.execute("CALL bill_cycle('MEPCO', '2026-11')")
     r = cur.fetchone()
     assert r[0] == "MEPCO" and r[2] == n, r
+    # CALL with bound parameters (psycopg's default server-side binding), text and binary
+    # results, executed twice as a prepared statement with different values.
+    cur.execute("CALL bill_cycle(%s, %s)", ("MEPCO", "2026-11"))
+    r = cur.fetchone()
+    assert r[0] == "MEPCO" and r[1] == "2026-11" and r[2] == n, r
+    bcur.execute("CALL bill_cycle(%s, %s, %s)", ("MEPCO", "2026-11", "2026-12-01"), prepare=True)
+    r = bcur.fetchone()
+    assert r[0] == "MEPCO" and r[2] == n, r
+    cur.execute("SELECT DISTINCT issue_date FROM bills WHERE cycle = '2026-11'")
+    assert [str(x[0]) for x in cur.fetchall()] == ["2026-12-01"]
+    bcur.execute("CALL bill_cycle(%s, %s, %s)", ("MEPCO", "2026-11", "2026-12-02"), prepare=True)
+    bcur.fetchone()
+    cur.execute("SELECT DISTINCT issue_date FROM bills WHERE cycle = '2026-11'")
+    assert [str(x[0]) for x in cur.fetchall()] == ["2026-12-02"]
+    # A bad bound value is refused like a bad literal.
+    try:
+        cur.execute("CALL bill_cycle(%s, %s)", ("MEPCO", "2026-13"))
+        raise AssertionError("bad cycle accepted")
+    except psycopg.Error as e:
+        assert e.sqlstate == "22023", (e.sqlstate, str(e))
 print("psycopg checks passed")

@@ -317,6 +317,26 @@ async fn psql_and_psycopg_work_against_the_binary() {
     c.simple_query("CALL bill_cycle('MEPCO', '2026-11')")
         .await
         .unwrap();
+    // tokio-postgres: a prepared CALL with bind parameters (binary results), twice.
+    let st = c.prepare("CALL bill_cycle($1, $2)").await.unwrap();
+    assert_eq!(st.params().len(), 2);
+    for _ in 0..2 {
+        let r = c.query_one(&st, &[&"MEPCO", &"2026-11"]).await.unwrap();
+        assert_eq!(r.get::<_, String>("disco"), "MEPCO");
+        assert_eq!(r.get::<_, String>("cycle"), "2026-11");
+        assert!(r.get::<_, i64>("bills") > 0);
+    }
+    let e = c
+        .query_one("CALL bill_cycle($1, $2)", &[&"MEPCO", &"2026-13"])
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&e), "22023", "{e:?}");
+    // A parameter with no value in a simple query is an undefined parameter.
+    let e = c
+        .simple_query("CALL bill_cycle($1, '2026-11')")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&e), "42P02", "{e:?}");
 
     let out = server.psql("\\dt");
     let text = String::from_utf8_lossy(&out.stdout);

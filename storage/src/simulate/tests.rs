@@ -492,7 +492,10 @@ fn a_rebill_keeps_its_arrears_and_the_next_cycle_carries_everything_after() {
     store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
     let cb = billed(&store);
     let again = cb.bills[cb.by_reference[&c7.reference] as usize];
-    assert_eq!(again.arrears_paisa, first.arrears_paisa, "arrears as first issued");
+    assert_eq!(
+        again.arrears_paisa, first.arrears_paisa,
+        "arrears as first issued"
+    );
     assert!(again.total_fpa_paisa > 0);
     // December: arrears = opening + November as re-billed - the payment.
     let mut r = reading(&c7, 200);
