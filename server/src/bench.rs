@@ -91,6 +91,22 @@ pub async fn run(consumers: u64, seed: u64, data_dir: Option<PathBuf>) -> anyhow
         .await?;
     let bills: i64 = row.get("bills");
     stage("billing cycle (durable)", bills as u64, t);
+    // Tariff what-if: S.R.O. 279 proposed again from 2026-10-01 with A-2a at Rs 40.00.
+    let proposal = what_if_proposal()?;
+    let t = Instant::now();
+    let rows = client
+        .simple_query(&format!(
+            "CALL simulate_tariff($p${proposal}$p$, '{DEMO_CYCLE}', '{DEMO_DISCO}')"
+        ))
+        .await?;
+    let total = rows.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(r) if r.get("category") == Some("ALL") => {
+            Some(r.get("revenue_change").unwrap_or("").to_string())
+        }
+        _ => None,
+    });
+    stage("simulate_tariff (what-if, every bill)", bills as u64, t);
+    println!("  revenue change of the what-if: Rs {}", total.unwrap_or_default());
     for i in 0..3 {
         let t = Instant::now();
         let rows = client.simple_query(REPORT_SQL).await?;
@@ -150,6 +166,22 @@ pub async fn run(consumers: u64, seed: u64, data_dir: Option<PathBuf>) -> anyhow
     );
     println!("  {}", report.trim());
     Ok(())
+}
+
+/// The shipped S.R.O. 279 as a proposal in force from 2026-10-01, A-2a at Rs 40.00.
+fn what_if_proposal() -> anyhow::Result<String> {
+    let sro = billing::data::file("sro-279-2026.toml")
+        .ok_or_else(|| anyhow::anyhow!("sro-279-2026.toml is not shipped"))?;
+    let mut p = sro.to_string();
+    for (from, to) in [
+        (r#"id = "SRO-279(I)/2026""#, r#"id = "BENCH-PROPOSAL""#),
+        (r#"effective_from = "2026-02-12""#, r#"effective_from = "2026-10-01""#),
+        (r#"rate = "37.44""#, r#"rate = "40.00""#),
+    ] {
+        anyhow::ensure!(p.matches(from).count() == 1, "S.R.O. 279 data changed: {from}");
+        p = p.replace(from, to);
+    }
+    Ok(p)
 }
 
 fn stage(label: &str, n: u64, t: Instant) {
