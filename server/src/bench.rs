@@ -106,7 +106,10 @@ pub async fn run(consumers: u64, seed: u64, data_dir: Option<PathBuf>) -> anyhow
         _ => None,
     });
     stage("simulate_tariff (what-if, every bill)", bills as u64, t);
-    println!("  revenue change of the what-if: Rs {}", total.unwrap_or_default());
+    println!(
+        "  revenue change of the what-if: Rs {}",
+        total.unwrap_or_default()
+    );
     for i in 0..3 {
         let t = Instant::now();
         let rows = client.simple_query(REPORT_SQL).await?;
@@ -175,10 +178,16 @@ fn what_if_proposal() -> anyhow::Result<String> {
     let mut p = sro.to_string();
     for (from, to) in [
         (r#"id = "SRO-279(I)/2026""#, r#"id = "BENCH-PROPOSAL""#),
-        (r#"effective_from = "2026-02-12""#, r#"effective_from = "2026-10-01""#),
+        (
+            r#"effective_from = "2026-02-12""#,
+            r#"effective_from = "2026-10-01""#,
+        ),
         (r#"rate = "37.44""#, r#"rate = "40.00""#),
     ] {
-        anyhow::ensure!(p.matches(from).count() == 1, "S.R.O. 279 data changed: {from}");
+        anyhow::ensure!(
+            p.matches(from).count() == 1,
+            "S.R.O. 279 data changed: {from}"
+        );
         p = p.replace(from, to);
     }
     Ok(p)

@@ -225,3 +225,31 @@ fn the_actual_reading_after_a_refused_estimate_is_billed() {
     let accumulated: i64 = acc.iter().map(|l| l.quantity_e4 / 10_000).sum();
     assert_eq!(b.units_kwh as i64 + adjusted + accumulated + est, 600);
 }
+
+#[test]
+fn a_long_single_period_is_not_split_into_months() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    load_disco(&store);
+    store.bill_cycle(DISCO, cycle(), None).unwrap();
+    // Consumer 52 had no November reading, but its December reading covers 33 days
+    // (Nov 25 - Dec 28): one month, scaled to 30 days with the excess carried forward.
+    let r52 = consumer(52, "A-1a", "2", 100, false).reference;
+    store
+        .insert_readings(vec![read_at(
+            r52,
+            "2026-12",
+            "2026-11-25",
+            5_000,
+            5_330,
+            "OK",
+        )])
+        .unwrap();
+    store.bill_cycle(DISCO, ym("2026-12"), None).unwrap();
+    let dec = cycle_of(&store, "2026-12");
+    let b = *bill_of(&dec, r52).unwrap();
+    assert_eq!(b.flags & BILL_ACCUMULATED, 0);
+    assert!(lines(&dec, r52, "accumulated_month").is_empty());
+    // 330 x 30 / 33 = 300 billed, 30 carried forward.
+    assert_eq!((b.units_kwh, b.units_carried_forward_kwh), (300, 30));
+}

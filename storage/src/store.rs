@@ -1182,10 +1182,12 @@ pub(crate) fn bill_one(
     let cycle = input.cycle;
     // The earlier months this reading covers, newest first: provisional-coded readings (billed
     // on an estimate, or not billed when the estimate was refused), then months with no
-    // reading at all back to the month of the previous reading's date (an accumulated
-    // reading: the meter was not read, or a new connection's first reading).
+    // reading at all (an accumulated reading: the meter was not read, or a new connection's
+    // first reading), as many as the period holds whole months: round(days / 30.4) months in
+    // all, so a 33-day period stays one (scaled) month.
     let idx = st.consumer_by_ref.get(&c.reference).copied();
-    let previous_month = YearMonth::of_date(r.previous_reading_date).index();
+    let period_days = (r.reading_date - r.previous_reading_date).num_days().max(0) as u64;
+    let months_by_days = ((period_days * 10 + 152) / 304).max(1) as usize;
     let mut earlier: Vec<EarlierMonth> = Vec::new();
     for k in 1..MAX_SPAN_MONTHS as i32 {
         let m = cycle.add_months(-k);
@@ -1216,7 +1218,7 @@ pub(crate) fn bill_one(
                 });
             }
             Some(_) => break,
-            None if m.index() > previous_month => earlier.push(EarlierMonth::Unbilled(m)),
+            None if earlier.len() + 1 < months_by_days => earlier.push(EarlierMonth::Unbilled(m)),
             None => break,
         }
     }
