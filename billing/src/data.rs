@@ -31,6 +31,8 @@
 //! * `[[gst]]` dated `percent` and `base` (list of line names).
 //! * `[[ed]]` `province` / `category` (`*` = any), dated `percent` (or `missing`), `base`.
 //! * `[[terms]]` dated `due_days`, `lps_percent`, `lps_base`.
+//! * `[[disco]]` `name` (as in the consumer master), `full_name`, `provinces`: the DISCOs whose
+//!   consumers may be loaded, and the provinces each serves.
 //! * `[[holiday]]` `date`, `name`.
 //! * `[[schedule]]` with `kind = "determined"` and `disco = "MEPCO"`: a NEPRA-determined (cost)
 //!   schedule of one DISCO, same tariff format; used only for `Bill::subsidy_rs` (the
@@ -84,6 +86,7 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ),
     ("industrial.toml", include_str!("../data/industrial.toml")),
     ("readings.toml", include_str!("../data/readings.toml")),
+    ("discos.toml", include_str!("../data/discos.toml")),
 ];
 
 /// Data files shipped for tests and demos but NOT loaded by [`crate::TariffBook::builtin`]:

@@ -150,4 +150,4 @@ pub use periods::{
     split_units, CorrectedBill, CorrectedMonth, EarlierMonth, MeterChange, MeterRegisters,
     ProvisionalBilled, ProvisionalEstimate, SplitMethod,
 };
-pub use tariff::{LoadSummary, TariffBook, TariffRow};
+pub use tariff::{Disco, LoadSummary, TariffBook, TariffRow};

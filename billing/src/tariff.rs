@@ -312,6 +312,16 @@ pub(crate) struct Fpa {
     pub label: Arc<str>,
 }
 
+/// A distribution company of the `[[disco]]` registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disco {
+    /// Short name as in the consumer master, e.g. `MEPCO`.
+    pub name: Box<str>,
+    pub full_name: Box<str>,
+    /// Provinces / territories its consumers are in (ED is looked up by province).
+    pub provinces: Vec<Box<str>>,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Qta {
     /// Short tag for `Bill::versions`.
@@ -582,6 +592,8 @@ pub struct TariffBook {
     pub(crate) fpa: Vec<Fpa>,
     /// (bill month index, fpa index), sorted.
     fpa_by_bill: Vec<(i64, usize)>,
+    /// Distribution companies (`[[disco]]`), in load order.
+    discos: Vec<Disco>,
     pub(crate) qta: Vec<Qta>,
     qta_by_bill: Vec<(i64, usize)>,
     pub(crate) fc: Vec<PerUnit>,
@@ -736,6 +748,7 @@ impl TariffBook {
         self.ed.extend(s.ed);
         self.terms.extend(s.terms);
         self.holidays.extend(s.holidays);
+        self.discos.extend(s.discos);
         self.det_tariffs
             .extend(s.det_tariffs.into_iter().map(|mut t| {
                 t.schedule += base;
@@ -948,6 +961,16 @@ impl TariffBook {
             .iter()
             .take_while(move |(m, _)| *m == key)
             .map(|(_, i)| &self.qta[*i])
+    }
+
+    /// The distribution companies loaded (`[[disco]]`, e.g. from `discos.toml`).
+    pub fn discos(&self) -> &[Disco] {
+        &self.discos
+    }
+
+    /// The DISCO named `name` (exact, as in the consumer master), if loaded.
+    pub fn disco(&self, name: &str) -> Option<&Disco> {
+        self.discos.iter().find(|d| &*d.name == name)
     }
 
     pub(crate) fn is_holiday(&self, date: NaiveDate) -> bool {

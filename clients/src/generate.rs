@@ -2562,6 +2562,8 @@ mod tests {
 
     #[test]
     fn every_disco_generates_with_its_province() {
+        let book = billing::TariffBook::builtin().unwrap();
+        assert_eq!(book.discos().len(), DISCOS.len());
         for d in DISCOS {
             let o = GenerateOptions {
                 disco: d.name.to_string(),
@@ -2583,6 +2585,15 @@ mod tests {
                     _ => province == "Punjab",
                 };
                 assert!(ok, "{} in {province}", d.name);
+                // The server's DISCO registry (billing data) accepts it.
+                let reg = book
+                    .disco(d.name)
+                    .unwrap_or_else(|| panic!("{} is not in discos.toml", d.name));
+                assert!(
+                    reg.provinces.iter().any(|p| &**p == province),
+                    "{} in {province}",
+                    d.name
+                );
                 assert!(f[7].starts_with(&format!("{:02}", d.code)));
                 assert!(refs.insert(f[0].clone()));
             }

@@ -275,6 +275,37 @@ impl State {
                     "23505",
                 );
             }
+            match self.book.disco(&c.disco) {
+                None => err(
+                    "disco",
+                    format!(
+                        "unknown DISCO {:?} (known: {})",
+                        c.disco.chars().take(32).collect::<String>(),
+                        self.book
+                            .discos()
+                            .iter()
+                            .map(|d| &*d.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    "23503",
+                ),
+                Some(d) if !d.provinces.iter().any(|p| **p == *c.province) => err(
+                    "province",
+                    format!(
+                        "{} serves {}, not {:?}",
+                        d.name,
+                        d.provinces
+                            .iter()
+                            .map(|p| &**p)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        c.province.chars().take(32).collect::<String>()
+                    ),
+                    "22023",
+                ),
+                Some(_) => {}
+            }
             if self.book.category_of(&c.tariff).is_none() {
                 err(
                     "tariff",

@@ -214,12 +214,47 @@ async fn kill9_after_ack_on_the_sled_backend() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_sqlstate_and_loses_nothing() {
-    let (_disco, server, c) = served_disco(300, 5).await;
+    let (disco, server, c) = served_disco(300, 5).await;
     let good_ref = one(
         &c,
         "SELECT reference FROM consumers ORDER BY reference LIMIT 1",
     )
     .await;
+
+    // A consumer of an unknown DISCO, or in a province its DISCO does not serve, is refused
+    // (the generated file's first row under a new reference).
+    let csv = std::fs::read_to_string(disco.gen.join("consumers.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    // Its quoted address (the only field with commas) replaced by a plain one.
+    let first = lines.next().unwrap();
+    let (before, rest) = first.split_once('"').unwrap();
+    let (_, after) = rest.split_once('"').unwrap();
+    let plain = format!("{before}Multan{after}");
+    let row: Vec<&str> = plain.split(',').collect();
+    assert_eq!(row.len(), header.split(',').count());
+    let col = |name: &str| header.split(',').position(|h| h == name).unwrap();
+    let (ref_col, disco_col, prov_col) = (col("reference"), col("disco"), col("province"));
+    assert_eq!(row[disco_col], "MEPCO");
+    let cons = format!("COPY consumers ({header}) FROM STDIN WITH (FORMAT csv)");
+    for (d, p, state, field) in [
+        ("KESC", "Punjab", "23503", "disco"),
+        ("MEPCO", "Sindh", "22023", "province"),
+    ] {
+        let mut r = row.clone();
+        r[ref_col] = "99999999999998";
+        r[disco_col] = d;
+        r[prov_col] = p;
+        let e = copy_text(&c, &cons, &format!("{}\n", r.join(",")))
+            .await
+            .unwrap_err();
+        assert_eq!(sqlstate(&e), state, "{e:?}");
+        let msg = e
+            .as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or_default();
+        assert!(msg.contains(field), "{msg}");
+    }
 
     let e = c.simple_query("SELEC 1").await.unwrap_err();
     assert_eq!(sqlstate(&e), "42601", "{e:?}");

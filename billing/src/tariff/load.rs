@@ -67,6 +67,8 @@ struct RawFile {
     #[serde(default)]
     holiday: Vec<RawHoliday>,
     #[serde(default)]
+    disco: Vec<RawDisco>,
+    #[serde(default)]
     bill_tax: Vec<RawBillTax>,
     #[serde(default)]
     long_period: Vec<RawLongPeriod>,
@@ -465,6 +467,14 @@ struct RawHoliday {
     name: String,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDisco {
+    name: String,
+    full_name: String,
+    provinces: Vec<String>,
+}
+
 /// A file compiled and validated, not yet applied (indexes are relative to the staged vectors).
 pub(super) struct Staged {
     pub schedules: Vec<Schedule>,
@@ -480,6 +490,7 @@ pub(super) struct Staged {
     pub ed: Vec<Ed>,
     pub terms: Vec<Terms>,
     pub holidays: Vec<NaiveDate>,
+    pub discos: Vec<super::Disco>,
     pub det_tariffs: Vec<Tariff>,
     pub bill_tax: Vec<BillTax>,
     pub long_period: Vec<LongPeriod>,
@@ -631,6 +642,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
         ed: Vec::new(),
         terms: Vec::new(),
         holidays: Vec::new(),
+        discos: Vec::new(),
         det_tariffs: Vec::new(),
         bill_tax: Vec::new(),
         long_period: Vec::new(),
@@ -1062,6 +1074,42 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             });
         }
         st.holidays.push(d);
+    }
+
+    // ---- distribution companies
+    let mut names: HashSet<String> = book.discos.iter().map(|d| d.name.to_string()).collect();
+    for d in &raw.disco {
+        let item = format!("disco {}", d.name);
+        let name = d.name.trim();
+        if name.is_empty()
+            || name.len() > 16
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(invalid(
+                &item,
+                "name",
+                "1..=16 capital letters, digits or '-'",
+            ));
+        }
+        if !names.insert(name.to_string()) {
+            return Err(BillingError::Duplicate {
+                kind: "disco",
+                key: name.to_string(),
+            });
+        }
+        if d.provinces.is_empty() || d.provinces.iter().any(|p| p.trim().is_empty()) {
+            return Err(invalid(&item, "provinces", "at least one, none empty"));
+        }
+        if d.full_name.trim().is_empty() {
+            return Err(invalid(&item, "full_name", "empty"));
+        }
+        st.discos.push(super::Disco {
+            name: name.into(),
+            full_name: d.full_name.trim().into(),
+            provinces: d.provinces.iter().map(|p| p.trim().into()).collect(),
+        });
     }
 
     stage_rules(book, &raw, &mut st)?;
