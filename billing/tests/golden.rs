@@ -1,11 +1,16 @@
 //! Golden bills through the public API only. Every expected figure is written beside its hand
 //! computation. Sources: BILLING-RULES.md 9.1 (G1, a real IESCO bill) and 9.2 (G4-G9,
-//! tariff-only cases from S.R.O. 279(I)/2026), KNOWN-CASES.md B04 and B06.
+//! tariff-only cases from S.R.O. 279(I)/2026), KNOWN-CASES.md B04 and B06, and G12-G15:
+//! industrial B-1, B-1b, B-2a and B-3 full bills (taxes included) hand-computed from the
+//! shipped data files.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 use billing::bill::LineBlock;
-use billing::{compute_bill, data, Bill, BillInput, BillingError, TariffBook, YearMonth};
+use billing::{
+    compute_bill, compute_bill_with, data, Bill, BillExtras, BillInput, BillingError, TariffBook,
+    YearMonth,
+};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -370,6 +375,478 @@ fn g9_commercial_tou_a2c_sep_2026() {
     assert_eq!(lines_total(&bill), dec!(62317.25));
 }
 
+// ------------------------------------------------------------------------------------- G12-G15
+
+// Industrial golden bills on the full builtin book. Rates are the press-only (UNCONFIRMED)
+// S.R.O. 279(I)/2026 industrial rows of `sro-279-2026.toml`; the other figures come from
+// `taxes.toml` (GST 18% on energy + fixed + minimum + FC + QTA + ED; FC surcharge 3.23, only
+// lifeline exempt; ED 0% everywhere from Jul-2025, so no ED / ED-on-FPA line; NJ 0 from 2023,
+// no line; no PTV fee for industrial), `withholding-taxes.toml` (further tax 4% of energy +
+// fixed + min + PF + FC + QTA + NJ, no STRN only; extra tax 17% of that + ED + PTV, no STRN or
+// not on ATL; income tax s.235 on every current line before it: 0 to 500, 10% of the whole
+// to 20,000, 1,950 + 5% of the excess over 20,000, slab picked on the base rounded to rupees),
+// `adjustments-2026.toml` (FPA of fuel month m in bill month m+2 on m's units, GST on FPA at
+// the fuel month's 18%, whole rupees; QTA on current units) and `terms.toml` (10 due days past
+// Sundays / holidays; LPS 10% x (energy + FC + QTA + NJ), whole rupees). Every line is
+// computed unrounded, printed to the paisa; bases use the unrounded amounts.
+
+/// A three-phase industrial consumer's 30-day reading on the full builtin book.
+#[allow(clippy::too_many_arguments)]
+fn industrial<'a>(
+    disco: &'a str,
+    province: &'a str,
+    tariff: &'a str,
+    sl: Decimal,
+    cycle: &str,
+    issue_date: NaiveDate,
+    (offpeak, peak): (u64, u64),
+    mdi: Decimal,
+    history: &'a [(YearMonth, u64)],
+) -> BillInput<'a> {
+    BillInput {
+        disco,
+        tariff,
+        sanctioned_load_kw: sl,
+        phase: 3,
+        province,
+        cycle: ym(cycle),
+        issue_date,
+        period_days: 30,
+        units_offpeak_kwh: offpeak,
+        units_peak_kwh: peak,
+        mdi_kw: mdi,
+        history,
+        arrears_rs: Decimal::ZERO,
+        atl: true,
+    }
+}
+
+fn strn(registered: bool) -> BillExtras {
+    BillExtras {
+        strn_registered: registered,
+        ..BillExtras::default()
+    }
+}
+
+/// (quantity, rate, amount) of every line with this name, in bill order.
+fn qra(bill: &Bill, name: &str) -> Vec<(Decimal, Decimal, Decimal)> {
+    bill.lines
+        .iter()
+        .filter(|l| l.line == name)
+        .map(|l| (l.quantity, l.rate, l.amount_rs))
+        .collect()
+}
+
+fn line_names(bill: &Bill) -> Vec<&'static str> {
+    bill.lines.iter().map(|l| l.line).collect()
+}
+
+#[test]
+fn g12_industrial_b1_mar_2026_no_strn() {
+    let book = TariffBook::builtin().unwrap();
+    // LESCO small workshop, SL 10 kW, 437 units on one register; Jan-26 (the FPA reference
+    // month of the Mar-26 bill) billed 383 units. On the ATL, no STRN.
+    let h = [(ym("2026-01"), 383), (ym("2026-02"), 402)];
+    let inp = industrial(
+        "LESCO",
+        "Punjab",
+        "B-1",
+        dec!(10),
+        "2026-03",
+        day(2026, 3, 13),
+        (437, 0),
+        dec!(8.6),
+        &h,
+    );
+    let bill = compute_bill_with(&book, &inp, &strn(false)).unwrap();
+    assert_eq!(bill.band, "flat");
+    assert_eq!(bill.units_kwh, 437);
+    assert_eq!(
+        line_names(&bill),
+        [
+            "energy",
+            "fixed",
+            "fc_surcharge",
+            "qta",
+            "gst",
+            "further_tax",
+            "extra_tax",
+            "income_tax",
+            "fpa",
+            "gst_on_fpa",
+            "lps"
+        ]
+    );
+    // energy (flat, UNCONFIRMED 'average' 26.03): 437 x 26.03 = 11,375.11
+    assert_eq!(
+        qra(&bill, "energy"),
+        [(dec!(437), dec!(26.03), dec!(11375.11))]
+    );
+    assert!(bill.line("energy").unwrap().rule.contains("UNCONFIRMED"));
+    // fixed: Rs 1,000 per consumer (not per kW; MDI 8.6 kW plays no part) = 1,000.00
+    assert_eq!(qra(&bill, "fixed"), [(dec!(1), dec!(1000), dec!(1000.00))]);
+    assert_eq!(bill.billing_demand_kw, dec!(0));
+    // FC surcharge: 437 x 3.23 = 1,411.51
+    assert_eq!(
+        qra(&bill, "fc_surcharge"),
+        [(dec!(437), dec!(3.23), dec!(1411.51))]
+    );
+    // QTA FY2025-26-Q2 (Mar-May 2026 bills, ~0.35 UNCONFIRMED): 437 x 0.35 = 152.95
+    assert_eq!(qra(&bill, "qta"), [(dec!(437), dec!(0.35), dec!(152.95))]);
+    // ED: 0% (Jul-2025 onwards) -> no line
+    assert!(bill.line("ed").is_none());
+    // GST: 18% x (11,375.11 + 1,000 + 1,411.51 + 152.95 = 13,939.57) = 2,509.1226 -> 2,509.12
+    assert_eq!(
+        qra(&bill, "gst"),
+        [(dec!(13939.57), dec!(0.18), dec!(2509.12))]
+    );
+    // further tax (no STRN): 4% x 13,939.57 = 557.5828 -> 557.58
+    assert_eq!(
+        qra(&bill, "further_tax"),
+        [(dec!(13939.57), dec!(0.04), dec!(557.58))]
+    );
+    // extra tax (no STRN): 17% x 13,939.57 = 2,369.7269 -> 2,369.73
+    assert_eq!(
+        qra(&bill, "extra_tax"),
+        [(dec!(13939.57), dec!(0.17), dec!(2369.73))]
+    );
+    // income tax: base 13,939.57 + 2,509.1226 + 557.5828 + 2,369.7269 = 19,376.0023 (<= 20,000)
+    // -> 10% of the whole = 1,937.60023 -> 1,937.60
+    assert_eq!(
+        qra(&bill, "income_tax"),
+        [(dec!(19376.0023), dec!(0.10), dec!(1937.60))]
+    );
+    // current: 11,375.11 + 1,000 + 1,411.51 + 152.95 + 2,509.12 + 557.58 + 2,369.73 + 1,937.60
+    // = 21,313.60 -> 21,314
+    assert_eq!(bill.lines_total_rs(LineBlock::Current), dec!(21313.60));
+    assert_eq!(bill.current_bill_rs, dec!(21314));
+    // FPA (Jan-26, 1.6274) on Jan's 383 units = 623.2942 -> 623.29; no ED on FPA (0%)
+    assert_eq!(qra(&bill, "fpa"), [(dec!(383), dec!(1.6274), dec!(623.29))]);
+    assert!(bill.line("ed_on_fpa").is_none());
+    // GST on FPA: 18% (Jan-26) x 623.2942 = 112.192956 -> 112 (whole rupees)
+    assert_eq!(
+        qra(&bill, "gst_on_fpa"),
+        [(dec!(623.2942), dec!(0.18), dec!(112))]
+    );
+    // total FPA: 623.29 + 112 = 735.29 -> 735
+    assert_eq!(bill.lines_total_rs(LineBlock::Fpa), dec!(735.29));
+    assert_eq!(bill.total_fpa_rs, dec!(735));
+    // payable within due date: 0 + 21,314 + 735 = 22,049
+    assert_eq!(bill.payable_within_due_rs, dec!(22049));
+    // LPS: 10% x (11,375.11 + 1,411.51 + 152.95 = 12,939.57) = 1,293.957 -> 1,294
+    assert_eq!(
+        qra(&bill, "lps"),
+        [(dec!(12939.57), dec!(0.10), dec!(1294))]
+    );
+    assert_eq!(bill.lps_rs, dec!(1294));
+    // payable after due date: 22,049 + 1,294 = 23,343
+    assert_eq!(bill.payable_after_due_rs, dec!(23343));
+    // due: Fri 13-Mar + 10 = Mon 23-Mar (Pakistan Day) -> Tue 24-Mar
+    assert_eq!(bill.due_date, day(2026, 3, 24));
+}
+
+#[test]
+fn g13_industrial_tou_b1b_aug_2026_negative_qta() {
+    let book = TariffBook::builtin().unwrap();
+    // FESCO, SL 20 kW TOU, 600 peak + 2,900 off-peak, MDI 17.2 kW; Jun-26 (FPA reference of
+    // the Aug-26 bill) billed 3,300 units; Rs 2,500 paid in advance (arrears -2,500).
+    // STRN registered and on the ATL: no further / extra tax.
+    let h = [(ym("2026-06"), 3300), (ym("2026-07"), 3450)];
+    let mut inp = industrial(
+        "FESCO",
+        "Punjab",
+        "B-1b",
+        dec!(20),
+        "2026-08",
+        day(2026, 8, 6),
+        (2900, 600),
+        dec!(17.2),
+        &h,
+    );
+    inp.arrears_rs = dec!(-2500);
+    let bill = compute_bill_with(&book, &inp, &strn(true)).unwrap();
+    assert_eq!(bill.band, "tou");
+    assert_eq!(bill.units_kwh, 3500);
+    assert_eq!(
+        line_names(&bill),
+        [
+            "energy",
+            "energy",
+            "fixed",
+            "fc_surcharge",
+            "qta",
+            "gst",
+            "income_tax",
+            "fpa",
+            "gst_on_fpa",
+            "lps"
+        ]
+    );
+    // peak 600 x 35.74 = 21,444.00; off-peak 2,900 x 25.48 = 73,892.00
+    assert_eq!(
+        qra(&bill, "energy"),
+        [
+            (dec!(600), dec!(35.74), dec!(21444.00)),
+            (dec!(2900), dec!(25.48), dec!(73892.00))
+        ]
+    );
+    // fixed: Rs 1,000 per consumer (B-1b is per consumer in the data, not per kW)
+    assert_eq!(qra(&bill, "fixed"), [(dec!(1), dec!(1000), dec!(1000.00))]);
+    assert_eq!(bill.billing_demand_kw, dec!(0));
+    // FC surcharge: 3,500 x 3.23 = 11,305.00
+    assert_eq!(
+        qra(&bill, "fc_surcharge"),
+        [(dec!(3500), dec!(3.23), dec!(11305.00))]
+    );
+    // QTA CY2026-Q1 (Jun-Aug 2026): 3,500 x -1.9857 = -6,949.95
+    assert_eq!(
+        qra(&bill, "qta"),
+        [(dec!(3500), dec!(-1.9857), dec!(-6949.95))]
+    );
+    assert!(bill.line("ed").is_none());
+    // GST: 18% x (21,444 + 73,892 + 1,000 + 11,305 - 6,949.95 = 100,691.05) = 18,124.389
+    // -> 18,124.39
+    assert_eq!(
+        qra(&bill, "gst"),
+        [(dec!(100691.05), dec!(0.18), dec!(18124.39))]
+    );
+    // income tax: base 100,691.05 + 18,124.389 = 118,815.439 > 20,000
+    // -> 1,950 + 5% x 98,815.439 = 1,950 + 4,940.77195 = 6,890.77195 -> 6,890.77
+    assert_eq!(
+        qra(&bill, "income_tax"),
+        [(dec!(118815.439), dec!(0.05), dec!(6890.77))]
+    );
+    // current: 100,691.05 + 18,124.39 + 6,890.77 = 125,706.21 -> 125,706
+    assert_eq!(bill.lines_total_rs(LineBlock::Current), dec!(125706.21));
+    assert_eq!(bill.current_bill_rs, dec!(125706));
+    // FPA (Jun-26, 0.7503) on Jun's 3,300 units = 2,475.99
+    assert_eq!(
+        qra(&bill, "fpa"),
+        [(dec!(3300), dec!(0.7503), dec!(2475.99))]
+    );
+    // GST on FPA: 18% x 2,475.99 = 445.6782 -> 446
+    assert_eq!(
+        qra(&bill, "gst_on_fpa"),
+        [(dec!(2475.99), dec!(0.18), dec!(446))]
+    );
+    // total FPA: 2,475.99 + 446 = 2,921.99 -> 2,922
+    assert_eq!(bill.total_fpa_rs, dec!(2922));
+    // payable within due date: -2,500 + 125,706 + 2,922 = 126,128
+    assert_eq!(bill.payable_within_due_rs, dec!(126128));
+    // LPS: 10% x (21,444 + 73,892 + 11,305 - 6,949.95 = 99,691.05) = 9,969.105 -> 9,969
+    assert_eq!(
+        qra(&bill, "lps"),
+        [(dec!(99691.05), dec!(0.10), dec!(9969))]
+    );
+    // payable after due date: 126,128 + 9,969 = 136,097
+    assert_eq!(bill.payable_after_due_rs, dec!(136097));
+    // due: Thu 6-Aug + 10 = Sun 16-Aug -> Mon 17-Aug
+    assert_eq!(bill.due_date, day(2026, 8, 17));
+}
+
+#[test]
+fn g14_industrial_b2a_oct_2026_demand_share_above_mdi() {
+    let book = TariffBook::builtin().unwrap();
+    // PESCO (KP), SL 150 kW non-TOU, 9,800 units, MDI 30.4 kW; Oct-26 bills carry no FPA
+    // (the Aug-26 FCA is not notified). STRN registered but NOT on the ATL: extra tax, no
+    // further tax. Arrears 45,210.
+    let h = [(ym("2026-08"), 10100), (ym("2026-09"), 9650)];
+    let mut inp = industrial(
+        "PESCO",
+        "KP",
+        "B-2a",
+        dec!(150),
+        "2026-10",
+        day(2026, 10, 6),
+        (9800, 0),
+        dec!(30.4),
+        &h,
+    );
+    inp.atl = false;
+    inp.arrears_rs = dec!(45210);
+    let bill = compute_bill_with(&book, &inp, &strn(true)).unwrap();
+    assert_eq!(bill.band, "flat");
+    assert_eq!(
+        line_names(&bill),
+        [
+            "energy",
+            "fixed",
+            "fc_surcharge",
+            "qta",
+            "gst",
+            "extra_tax",
+            "income_tax",
+            "lps"
+        ]
+    );
+    // energy (flat, UNCONFIRMED 'average' 26.16): 9,800 x 26.16 = 256,368.00
+    assert_eq!(
+        qra(&bill, "energy"),
+        [(dec!(9800), dec!(26.16), dec!(256368.00))]
+    );
+    // billing demand = max(25% x 150 = 37.5, MDI 30.4) = 37.5 kW; fixed 37.5 x 1,250 = 46,875.00
+    assert_eq!(bill.billing_demand_kw, dec!(37.5));
+    assert_eq!(
+        qra(&bill, "fixed"),
+        [(dec!(37.5), dec!(1250), dec!(46875.00))]
+    );
+    // FC surcharge: 9,800 x 3.23 = 31,654.00
+    assert_eq!(
+        qra(&bill, "fc_surcharge"),
+        [(dec!(9800), dec!(3.23), dec!(31654.00))]
+    );
+    // QTA CY2026-Q2 (Sep-Nov 2026): 9,800 x 0.5194 = 5,090.12
+    assert_eq!(
+        qra(&bill, "qta"),
+        [(dec!(9800), dec!(0.5194), dec!(5090.12))]
+    );
+    // ED: KP industrial 1% ended 30-Jun-2025; 0% since -> no line
+    assert!(bill.line("ed").is_none());
+    // GST: 18% x (256,368 + 46,875 + 31,654 + 5,090.12 = 339,987.12) = 61,197.6816 -> 61,197.68
+    assert_eq!(
+        qra(&bill, "gst"),
+        [(dec!(339987.12), dec!(0.18), dec!(61197.68))]
+    );
+    // extra tax (not on ATL): 17% x 339,987.12 = 57,797.8104 -> 57,797.81
+    assert_eq!(
+        qra(&bill, "extra_tax"),
+        [(dec!(339987.12), dec!(0.17), dec!(57797.81))]
+    );
+    // income tax: base 339,987.12 + 61,197.6816 + 57,797.8104 = 458,982.612
+    // -> 1,950 + 5% x 438,982.612 = 1,950 + 21,949.1306 = 23,899.1306 -> 23,899.13
+    assert_eq!(
+        qra(&bill, "income_tax"),
+        [(dec!(458982.612), dec!(0.05), dec!(23899.13))]
+    );
+    // current: 339,987.12 + 61,197.68 + 57,797.81 + 23,899.13 = 482,881.74 -> 482,882
+    assert_eq!(bill.lines_total_rs(LineBlock::Current), dec!(482881.74));
+    assert_eq!(bill.current_bill_rs, dec!(482882));
+    // no FPA month carried by Oct-26
+    assert!(bill.line("fpa").is_none() && bill.line("gst_on_fpa").is_none());
+    assert_eq!(bill.total_fpa_rs, dec!(0));
+    // payable within due date: 45,210 + 482,882 + 0 = 528,092
+    assert_eq!(bill.payable_within_due_rs, dec!(528092));
+    // LPS: 10% x (256,368 + 31,654 + 5,090.12 = 293,112.12) = 29,311.212 -> 29,311 (fixed
+    // charge not in the base; arrears not in the base)
+    assert_eq!(
+        qra(&bill, "lps"),
+        [(dec!(293112.12), dec!(0.10), dec!(29311))]
+    );
+    // payable after due date: 528,092 + 29,311 = 557,403
+    assert_eq!(bill.payable_after_due_rs, dec!(557403));
+    // due: Tue 6-Oct + 10 = Fri 16-Oct
+    assert_eq!(bill.due_date, day(2026, 10, 16));
+
+    // MDI above the share: max(37.5, 52) = 52 kW -> fixed 52 x 1,250 = 65,000.00
+    inp.mdi_kw = dec!(52);
+    let bill = compute_bill_with(&book, &inp, &strn(true)).unwrap();
+    assert_eq!(bill.billing_demand_kw, dec!(52));
+    assert_eq!(amount(&bill, "fixed"), dec!(65000.00));
+}
+
+#[test]
+fn g15_industrial_tou_b3_sep_2026_demand_from_mdi() {
+    let book = TariffBook::builtin().unwrap();
+    // HESCO (Sindh) 11 kV mill, SL 2,000 kW, MDI 1,350 kW, 95,000 peak + 480,000 off-peak;
+    // Jul-26 (FPA reference of the Sep-26 bill) billed 560,000 units. STRN and ATL.
+    let h = [(ym("2026-07"), 560_000), (ym("2026-08"), 548_000)];
+    let inp = industrial(
+        "HESCO",
+        "Sindh",
+        "B-3",
+        dec!(2000),
+        "2026-09",
+        day(2026, 9, 4),
+        (480_000, 95_000),
+        dec!(1350),
+        &h,
+    );
+    let bill = compute_bill_with(&book, &inp, &strn(true)).unwrap();
+    assert_eq!(bill.band, "tou");
+    assert_eq!(bill.units_kwh, 575_000);
+    assert_eq!(
+        line_names(&bill),
+        [
+            "energy",
+            "energy",
+            "fixed",
+            "fc_surcharge",
+            "qta",
+            "gst",
+            "income_tax",
+            "fpa",
+            "gst_on_fpa",
+            "lps"
+        ]
+    );
+    // peak 95,000 x 35.68 = 3,389,600.00; off-peak 480,000 x 23.67 = 11,361,600.00
+    assert_eq!(
+        qra(&bill, "energy"),
+        [
+            (dec!(95000), dec!(35.68), dec!(3389600.00)),
+            (dec!(480000), dec!(23.67), dec!(11361600.00))
+        ]
+    );
+    // billing demand = max(25% x 2,000 = 500, MDI 1,350) = 1,350 kW;
+    // fixed 1,350 x 1,250 = 1,687,500.00
+    assert_eq!(bill.billing_demand_kw, dec!(1350));
+    assert_eq!(
+        qra(&bill, "fixed"),
+        [(dec!(1350), dec!(1250), dec!(1687500.00))]
+    );
+    assert!(bill.line("fixed").unwrap().rule.contains("billing demand"));
+    // FC surcharge: 575,000 x 3.23 = 1,857,250.00
+    assert_eq!(
+        qra(&bill, "fc_surcharge"),
+        [(dec!(575000), dec!(3.23), dec!(1857250.00))]
+    );
+    // QTA CY2026-Q2: 575,000 x 0.5194 = 298,655.00
+    assert_eq!(
+        qra(&bill, "qta"),
+        [(dec!(575000), dec!(0.5194), dec!(298655.00))]
+    );
+    assert!(bill.line("ed").is_none());
+    // GST: 18% x (3,389,600 + 11,361,600 + 1,687,500 + 1,857,250 + 298,655 = 18,594,605)
+    // = 3,347,028.90
+    assert_eq!(
+        qra(&bill, "gst"),
+        [(dec!(18594605), dec!(0.18), dec!(3347028.90))]
+    );
+    // income tax: base 18,594,605 + 3,347,028.90 = 21,941,633.90
+    // -> 1,950 + 5% x 21,921,633.90 = 1,950 + 1,096,081.695 = 1,098,031.695 -> 1,098,031.70
+    assert_eq!(
+        qra(&bill, "income_tax"),
+        [(dec!(21941633.90), dec!(0.05), dec!(1098031.70))]
+    );
+    // current: 18,594,605 + 3,347,028.90 + 1,098,031.70 = 23,039,665.60 -> 23,039,666
+    assert_eq!(bill.lines_total_rs(LineBlock::Current), dec!(23039665.60));
+    assert_eq!(bill.current_bill_rs, dec!(23039666));
+    // FPA (Jul-26, 2.0581) on Jul's 560,000 units = 1,152,536.00
+    assert_eq!(
+        qra(&bill, "fpa"),
+        [(dec!(560000), dec!(2.0581), dec!(1152536.00))]
+    );
+    // GST on FPA: 18% x 1,152,536 = 207,456.48 -> 207,456
+    assert_eq!(
+        qra(&bill, "gst_on_fpa"),
+        [(dec!(1152536), dec!(0.18), dec!(207456))]
+    );
+    // total FPA: 1,152,536 + 207,456 = 1,359,992
+    assert_eq!(bill.total_fpa_rs, dec!(1359992));
+    // payable within due date: 23,039,666 + 1,359,992 = 24,399,658
+    assert_eq!(bill.payable_within_due_rs, dec!(24399658));
+    // LPS: 10% x (14,751,200 + 1,857,250 + 298,655 = 16,907,105) = 1,690,710.5 -> 1,690,711
+    // (half away from zero)
+    assert_eq!(
+        qra(&bill, "lps"),
+        [(dec!(16907105), dec!(0.10), dec!(1690711))]
+    );
+    // payable after due date: 24,399,658 + 1,690,711 = 26,090,369
+    assert_eq!(bill.payable_after_due_rs, dec!(26090369));
+    // due: Fri 4-Sep + 10 = Mon 14-Sep
+    assert_eq!(bill.due_date, day(2026, 9, 14));
+}
+
 // ------------------------------------------------------------------------------------- KNOWN-CASES B
 
 /// August 2022 rates (KNOWN-CASES.md B, fixture data only, not shipped as a tariff).
@@ -553,16 +1030,74 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
 #[test]
 fn missing_rates_are_refused_never_billed_at_zero() {
     let book = TariffBook::builtin().unwrap();
-    for code in ["A-2b", "A-3", "B-4", "C-1a", "D-1a", "G-1", "K-1a"] {
-        let err = compute_bill(&book, &input(code, dec!(10), "2026-10", 100, &[])).unwrap_err();
-        match &err {
-            BillingError::RateNotPublic { tariff, date, .. } => {
-                assert_eq!(tariff, code);
-                assert_eq!(*date, day(2026, 10, 5));
+    let rows = book.rows();
+    // Every code listed `missing = true` by a schedule in force on the date (a whole-tariff
+    // gap: band "missing"), read from the book, on dates across 2026: the SRO-41-52 window
+    // (industrial, A-1b, A-2a/c missing), its last day, the first day of S.R.O. 279 and Oct.
+    let mut refused_on_oct: Vec<String> = Vec::new();
+    for issue in [
+        day(2026, 1, 20),
+        day(2026, 2, 11),
+        day(2026, 2, 12),
+        day(2026, 10, 5),
+    ] {
+        let missing: Vec<_> = rows
+            .iter()
+            .filter(|r| {
+                r.missing
+                    && r.band == "missing"
+                    && r.effective_from <= issue
+                    && r.effective_to.is_none_or(|to| issue <= to)
+            })
+            .collect();
+        assert!(!missing.is_empty(), "{issue}: no missing rows");
+        for row in missing {
+            let code = row.tariff.as_str();
+            let mut inp = input(code, dec!(10), "2026-10", 100, &[]);
+            inp.cycle = ym(&issue.format("%Y-%m").to_string());
+            inp.issue_date = issue;
+            inp.phase = 3;
+            // Refused whatever the consumption and register split (never billed at zero).
+            for (offpeak, peak) in [(100, 0), (0, 0), (800, 200)] {
+                inp.units_offpeak_kwh = offpeak;
+                inp.units_peak_kwh = peak;
+                let err = compute_bill(&book, &inp).unwrap_err();
+                match &err {
+                    BillingError::RateNotPublic {
+                        tariff,
+                        category,
+                        date,
+                        schedule,
+                        ..
+                    } => {
+                        assert_eq!(tariff, code, "{issue}");
+                        assert_eq!(category, &row.category, "{code} {issue}");
+                        assert_eq!(*date, issue, "{code}");
+                        assert_eq!(schedule, &row.schedule_id, "{code} {issue}");
+                    }
+                    other => panic!("{code} on {issue}: {other:?}"),
+                }
+                assert!(err.to_string().contains(code), "{err}");
             }
-            other => panic!("{code}: {other:?}"),
+            if issue == day(2026, 10, 5) {
+                refused_on_oct.push(code.to_string());
+            }
         }
-        assert!(err.to_string().contains(code), "{err}");
+    }
+    // The iteration did cover the known gaps of S.R.O. 279 (BILLING-RULES 2.1, -2 1.3) ...
+    for code in [
+        "A-2b", "A-3", "B-4", "C-1a", "D-1a", "E-1", "F", "G-1", "H-1", "I", "K-1a",
+    ] {
+        assert!(
+            refused_on_oct.iter().any(|c| c == code),
+            "{code} not listed"
+        );
+    }
+    // ... and no code with a 2026 rate was among them.
+    for code in [
+        "A-1a", "A-1b", "A-2a", "A-2c", "B-1", "B-1b", "B-2a", "B-2b", "B-3",
+    ] {
+        assert!(!refused_on_oct.iter().any(|c| c == code), "{code} listed");
     }
     // 2019: only the 101-200 and 201-300 slabs are known; 350 units needs 301+.
     let err = compute_bill(&book, &input("A-1a", dec!(3), "2019-07", 350, &[])).unwrap_err();
