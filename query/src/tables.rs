@@ -959,7 +959,7 @@ mod tests {
             dicts: Default::default(),
             refusals: Vec::new(),
             corrected: Vec::new(),
-            by_reference: HashMap::new(),
+            by_reference: Default::default(),
             summary: Default::default(),
             previous_payable_within_due_paisa: Vec::new(),
         }

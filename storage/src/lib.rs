@@ -33,6 +33,12 @@ pub mod store;
 mod catch_up_tests;
 
 pub use error::{RowError, StorageError};
+
+/// The hash map of the store's indexes: std's map with foldhash's per-process seeded hasher
+/// (SipHash cost more than the bill arithmetic).
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// The set counterpart of [`FastMap`].
+pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 pub use rows::*;
 pub use simulate::{Simulation, SimulationRow};
 pub use store::{

@@ -4,7 +4,7 @@
 //! SQL layer shows it as NUMERIC(18,2). Conversion from the billing crate's `Decimal` happens
 //! once, in [`paisa_from_decimal`], after billing has rounded each line to the paisa.
 
-use std::collections::HashMap;
+use crate::FastMap as HashMap;
 use std::sync::Arc;
 
 use billing::YearMonth;

@@ -17,7 +17,9 @@
 //!   proposal refuses (their proposed amounts are 0).
 //! - Money is summed in i128 paisa: exact, no overflow.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::FastMap as HashMap;
 use std::sync::Arc;
 
 use billing::{TariffBook, YearMonth};
@@ -197,7 +199,7 @@ fn simulate_cycle(
             .map(|t| {
                 let (lo, hi) = ((t * per).min(n), ((t + 1) * per).min(n));
                 s.spawn(move || {
-                    let mut acc: HashMap<Key<'_>, SimulationRow> = HashMap::new();
+                    let mut acc: HashMap<Key<'_>, SimulationRow> = HashMap::default();
                     let mut history = Vec::with_capacity(24);
                     for idx in lo..hi {
                         let Prepared::Ready {

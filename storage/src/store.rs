@@ -8,7 +8,9 @@
 //! commit (one fdatasync) before it is acknowledged; if the sync fails the store refuses all
 //! further writes (memory would be ahead of disk) and the server must be restarted.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::{FastMap as HashMap, FastSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -221,12 +223,12 @@ impl State {
             consumers: Table::default(),
             strings: SharedStrings::default(),
             consumer_dyn: Vec::new(),
-            consumer_by_ref: HashMap::new(),
+            consumer_by_ref: HashMap::default(),
             readings: Table::default(),
-            reading_by_key: HashMap::new(),
+            reading_by_key: HashMap::default(),
             payments: Table::default(),
-            payment_by_txn: HashMap::new(),
-            payments_by_ref: HashMap::new(),
+            payment_by_txn: HashMap::default(),
+            payments_by_ref: HashMap::default(),
             cycles: BTreeMap::new(),
             version: 0,
         }
@@ -256,7 +258,7 @@ impl State {
 
     fn validate_consumers(&self, rows: &[Consumer]) -> Result<(), StorageError> {
         let mut errs = Vec::new();
-        let mut seen = std::collections::HashSet::with_capacity(rows.len());
+        let mut seen = FastSet::with_capacity_and_hasher(rows.len(), Default::default());
         for (i, c) in rows.iter().enumerate() {
             let mut err = |column, reason: String, sqlstate| {
                 if errs.len() < MAX_REPORTED_ROW_ERRORS {
@@ -370,7 +372,7 @@ impl State {
     /// Validates readings and fills in their units (rollover and multiplying factor).
     fn validate_readings(&self, rows: &mut [Reading]) -> Result<(), StorageError> {
         let mut errs = Vec::new();
-        let mut seen = std::collections::HashSet::with_capacity(rows.len());
+        let mut seen = FastSet::with_capacity_and_hasher(rows.len(), Default::default());
         for (i, r) in rows.iter_mut().enumerate() {
             let mut err = |column, reason: String, sqlstate| {
                 if errs.len() < MAX_REPORTED_ROW_ERRORS {
@@ -660,7 +662,7 @@ impl State {
     fn validate_payments(&self, rows: &[Payment]) -> Result<Vec<bool>, StorageError> {
         let mut errs = Vec::new();
         let mut dup = vec![false; rows.len()];
-        let mut in_batch: HashMap<&str, usize> = HashMap::new();
+        let mut in_batch: HashMap<&str, usize> = HashMap::default();
         for (i, p) in rows.iter().enumerate() {
             let mut err = |column, reason: String, sqlstate| {
                 if errs.len() < MAX_REPORTED_ROW_ERRORS {
@@ -1067,7 +1069,7 @@ impl State {
             without_reading += p.without_reading;
         }
         let dicts = dict.finish();
-        let mut by_reference = HashMap::with_capacity(bills.len());
+        let mut by_reference = HashMap::with_capacity_and_hasher(bills.len(), Default::default());
         let mut by_cat: BTreeMap<&str, CategoryTotal> = BTreeMap::new();
         let mut summary = CycleSummary {
             disco: disco.to_string(),
@@ -1183,7 +1185,7 @@ impl State {
 /// The consumer master's short strings, one `Arc<str>` each: at 7 M consumers, eight owned
 /// copies per consumer would cost about 2 GB.
 #[derive(Default)]
-struct SharedStrings(std::collections::HashSet<Arc<str>>);
+struct SharedStrings(FastSet<Arc<str>>);
 
 impl SharedStrings {
     fn share(&mut self, s: &Arc<str>) -> Arc<str> {
