@@ -123,8 +123,7 @@
 //! the caller (units arrive multiplied; a meter change applies each meter's MF in
 //! [`periods::meter_change_units`]). Provisional bills and corrections for TOU tariffs
 //! (history has no registers: refused); a TOU <-> non-TOU meter change (a tariff change:
-//! refused); a span mixing never-billed and provisional months (refused: bill the never-billed
-//! months first); the defective-meter "premises unoccupied -> minimum charges only" rule (2.3.8);
+//! refused); the defective-meter "premises unoccupied -> minimum charges only" rule (2.3.8);
 //! register plausibility against the consumer's average (B09 suggests 3 x average; the
 //! rollover gate is a tenth of the register, as in storage); the refusal of a third estimate
 //! raises no meter-replacement task (the caller's job).

@@ -370,6 +370,73 @@ fn check_meter_change(input: &BillInput, facts: &ReadingFacts) -> Result<(), Bil
     Ok(())
 }
 
+/// A reading's units shared out over its bill months ([`split_units`] by the
+/// `[[accumulated_split]]` rule, each register apart).
+struct Split<'b> {
+    rule: &'b SplitRule,
+    off: Vec<u64>,
+    pk: Vec<u64>,
+    total: u64,
+}
+
+impl<'b> Split<'b> {
+    fn new(
+        book: &'b TariffBook,
+        input: &BillInput,
+        months: &[(YearMonth, u32)],
+    ) -> Result<Split<'b>, BillingError> {
+        let rule = split_rule(book, input.issue_date)?;
+        let days: Vec<u32> = months.iter().map(|(_, d)| *d).collect();
+        Ok(Split {
+            rule,
+            off: split_units(rule.method, input.units_offpeak_kwh, &days),
+            pk: split_units(rule.method, input.units_peak_kwh, &days),
+            total: input.units_offpeak_kwh + input.units_peak_kwh,
+        })
+    }
+
+    fn share(&self, k: usize) -> u64 {
+        self.off[k] + self.pk[k]
+    }
+
+    /// Month `k` of `months` priced alone on its share, with `arrears` carried in: the last
+    /// month gets the reading's `facts` and `adjustments`, earlier ones [`earlier_facts`];
+    /// the chain moves on to the next month.
+    #[allow(clippy::too_many_arguments)]
+    fn price(
+        &self,
+        book: &TariffBook,
+        input: &BillInput,
+        extras: &BillExtras,
+        months: &[(YearMonth, u32)],
+        chain: &mut Chain,
+        k: usize,
+        arrears: Decimal,
+        facts: &ReadingFacts,
+        adjustments: &[Adjustment],
+    ) -> Result<Bill, BillingError> {
+        let n = months.len();
+        let (cycle, d) = months[k];
+        let e = chain.extras(book, extras, cycle, k == 0, input.issue_date);
+        let mut i = *input;
+        i.cycle = cycle;
+        i.period_days = d;
+        i.units_offpeak_kwh = self.off[k];
+        i.units_peak_kwh = self.pk[k];
+        i.history = &chain.history;
+        i.arrears_rs = arrears;
+        let f = if k + 1 == n {
+            *facts
+        } else {
+            earlier_facts(facts, n - 1 - k)
+        };
+        let memo = (n > 1).then(|| split_memo(self.rule, k, n, d, self.share(k), self.total));
+        let bill = compute_inner(book, &i, &e, &f, adjustments, memo.as_ref())?;
+        chain.after(cycle, &bill);
+        Ok(bill)
+    }
+}
+
 /// State carried from one split month to the next.
 struct Chain {
     history: Vec<(YearMonth, u64)>,
@@ -485,37 +552,26 @@ pub fn compute_accumulated(
         ));
     }
     check_meter_change(input, facts)?;
-    let rule = split_rule(book, input.issue_date)?;
-    let days: Vec<u32> = months.iter().map(|(_, d)| *d).collect();
-    let off = split_units(rule.method, input.units_offpeak_kwh, &days);
-    let pk = split_units(rule.method, input.units_peak_kwh, &days);
-    let total = input.units_offpeak_kwh + input.units_peak_kwh;
-    let n = months.len();
+    let split = Split::new(book, input, months)?;
     let mut chain = Chain::new(input, extras, months);
-    let mut bills: Vec<Bill> = Vec::with_capacity(n);
+    let mut bills: Vec<Bill> = Vec::with_capacity(months.len());
     let mut arrears = input.arrears_rs;
-    for (k, (cycle, d)) in months.iter().enumerate() {
-        let last = k + 1 == n;
-        let e = chain.extras(book, extras, *cycle, k == 0, input.issue_date);
-        let mut i = *input;
-        i.cycle = *cycle;
-        i.period_days = *d;
-        i.units_offpeak_kwh = off[k];
-        i.units_peak_kwh = pk[k];
-        i.history = &chain.history;
-        i.arrears_rs = arrears;
-        let f = if last {
-            *facts
-        } else {
-            earlier_facts(facts, n - 1 - k)
-        };
-        let memo = (n > 1).then(|| split_memo(rule, k, n, *d, off[k] + pk[k], total));
-        let bill = compute_inner(book, &i, &e, &f, &[], memo.as_ref())?;
+    for k in 0..months.len() {
+        let bill = split.price(
+            book,
+            input,
+            extras,
+            months,
+            &mut chain,
+            k,
+            arrears,
+            facts,
+            &[],
+        )?;
         if bill.payable_within_due_rs.abs() > Decimal::from(MAX_ARREARS_RS) {
             return Err(bad("arrears_rs", "chained arrears out of range"));
         }
         arrears = bill.payable_within_due_rs;
-        chain.after(*cycle, &bill);
         bills.push(bill);
     }
     Ok(bills)
@@ -808,28 +864,24 @@ pub fn compute_catch_up(
         ));
     }
     check_meter_change(input, facts)?;
-    let rule = split_rule(book, input.issue_date)?;
-    let days: Vec<u32> = months.iter().map(|(_, d)| *d).collect();
-    let off = split_units(rule.method, input.units_offpeak_kwh, &days);
-    let pk = split_units(rule.method, input.units_peak_kwh, &days);
-    let total = input.units_offpeak_kwh + input.units_peak_kwh;
-    let n = months.len();
+    let split = Split::new(book, input, months)?;
+    let (rule, total, n) = (split.rule, split.total, months.len());
     let mut chain = Chain::new(input, extras, months);
     let mut out = Vec::with_capacity(n - 1);
     let mut adjustments = Vec::with_capacity(n - 1);
     for (k, ((cycle, d), p)) in months.iter().zip(earlier).enumerate() {
-        let e = chain.extras(book, extras, *cycle, k == 0, input.issue_date);
-        let mut i = *input;
-        i.cycle = *cycle;
-        i.period_days = *d;
-        i.units_offpeak_kwh = off[k];
-        i.units_peak_kwh = pk[k];
-        i.history = &chain.history;
-        i.arrears_rs = Decimal::ZERO;
-        let share = off[k] + pk[k];
-        let memo = split_memo(rule, k, n, *d, share, total);
-        let f = earlier_facts(facts, n - 1 - k);
-        let bill = compute_inner(book, &i, &e, &f, &[], Some(&memo))?;
+        let share = split.share(k);
+        let bill = split.price(
+            book,
+            input,
+            extras,
+            months,
+            &mut chain,
+            k,
+            Decimal::ZERO,
+            facts,
+            &[],
+        )?;
         let corrected = bill.current_bill_rs + bill.total_fpa_rs;
         let (billed_kwh, billed_rs, billed_subsidy) = match p {
             EarlierMonth::Provisional(p) => (p.units_kwh, p.billed_rs, p.subsidy_rs),
@@ -871,17 +923,19 @@ pub fn compute_catch_up(
             adjustment_rs: adj,
             was_billed,
         });
-        chain.after(*cycle, &bill);
     }
-    let (cycle, d) = months[n - 1];
-    let e = chain.extras(book, extras, cycle, false, input.issue_date);
-    let mut i = *input;
-    i.period_days = d;
-    i.units_offpeak_kwh = off[n - 1];
-    i.units_peak_kwh = pk[n - 1];
-    i.history = &chain.history;
-    let memo = split_memo(rule, n - 1, n, d, off[n - 1] + pk[n - 1], total);
-    let bill = compute_inner(book, &i, &e, facts, &adjustments, Some(&memo))?;
+    let cycle = months[n - 1].0;
+    let bill = split.price(
+        book,
+        input,
+        extras,
+        months,
+        &mut chain,
+        n - 1,
+        input.arrears_rs,
+        facts,
+        &adjustments,
+    )?;
     Ok(CorrectedBill {
         bill,
         months: out,

@@ -15,13 +15,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-fn ym(s: &str) -> YearMonth {
-    s.parse().unwrap()
-}
-
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
+mod common;
+use common::{day, flat_history, input_at, ym};
 
 /// A residential/commercial input with defaults: IESCO, ICT, 1-phase, 30 days, no arrears.
 fn input<'a>(
@@ -31,30 +26,7 @@ fn input<'a>(
     units: u64,
     history: &'a [(YearMonth, u64)],
 ) -> BillInput<'a> {
-    let c = ym(cycle);
-    BillInput {
-        disco: "IESCO",
-        tariff,
-        sanctioned_load_kw: sl,
-        phase: 1,
-        province: "ICT",
-        cycle: c,
-        issue_date: NaiveDate::from_ymd_opt(c.year, c.month, 5).unwrap(),
-        period_days: 30,
-        units_offpeak_kwh: units,
-        units_peak_kwh: 0,
-        mdi_kw: Decimal::ZERO,
-        history,
-        arrears_rs: Decimal::ZERO,
-        atl: true,
-    }
-}
-
-/// `months` consecutive months before `cycle`, each with `units`.
-fn flat_history(cycle: &str, months: i32, units: u64) -> Vec<(YearMonth, u64)> {
-    (1..=months)
-        .map(|k| (ym(cycle).add_months(-k), units))
-        .collect()
+    input_at("IESCO", "ICT", tariff, sl, cycle, units, history)
 }
 
 /// S.R.O. 279(I)/2026 + the 2026 FCA/QTA decisions + due-date terms, and no tax data: the
