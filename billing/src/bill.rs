@@ -1100,6 +1100,19 @@ pub(crate) fn compute_inner(
     let date = input.issue_date;
     let cycle = input.cycle;
     let t = book.resolve(input.tariff, date)?;
+    if let Some(max) = t.max_load_kw {
+        let load = input.sanctioned_load_kw.max(input.mdi_kw);
+        if load > max {
+            return Err(bad(
+                "sanctioned_load_kw",
+                format!(
+                    "tariff {} is for loads up to {max} kW ({}), this consumer's sanctioned \
+                     load / MDI is {load} kW: move it to the tariff for its load",
+                    t.code, t.source
+                ),
+            ));
+        }
+    }
     let hist = History::new(input.history, cycle)?;
     let category: &str = &t.category;
     let mut b = Builder {

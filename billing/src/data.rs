@@ -7,7 +7,9 @@
 //!
 //! * `[[schedule]]` `id`, `sro`, `effective_from`, optional `effective_to`, `confirmed`
 //!   (default true), `source`, `note`; with `[[schedule.tariff]]` entries:
-//!   `code`, `category`, then either `missing = true` (rates not public: refused) or
+//!   `code`, `category`, optional `max_load_kw` (the highest sanctioned load / MDI the tariff
+//!   is for, e.g. B-1 25 kW: a bill above it is refused), then either `missing = true` (rates
+//!   not public: refused) or
 //!   `pricing = "residential" | "tou" | "flat"`:
 //!   * residential: `slabs = [{ band = "lifeline|protected|unprotected", from, to?, rate? |
 //!     missing = true, fixed? }]` (contiguous from 1 per band; the last unprotected slab

@@ -30,6 +30,8 @@
 //!   per-kW fixed charge by slab reached, minimum-charge floor: `bill::price_residential`.
 //! * TOU / flat energy and billing demand = max(share x SL, MDI): `bill::push_fixed` and
 //!   [`compute_bill`].
+//! * Tariff load limit (`max_load_kw`; B-1 / B-1b up to 25 kW, CSM 7.5): a bill whose
+//!   sanctioned load or MDI is above it is refused (move the consumer to B-2): `compute_inner`.
 //! * FPA on reference-month units, several FPA months per bill, QTA per bill month, FC and NJ
 //!   surcharge, ED by province/category/date, GST by date (GST on FPA at the reference month's
 //!   rate), PTV fee, LPS, due date past Sundays/holidays: [`compute_bill`] steps 4-10.

@@ -279,6 +279,8 @@ pub(crate) struct Tariff {
     pub schedule: usize,
     pub code: Box<str>,
     pub category: Box<str>,
+    /// Highest sanctioned load / MDI the tariff is for (`max_load_kw`), if limited.
+    pub max_load_kw: Option<Decimal>,
     pub confirmed: bool,
     /// `SRO-279(I)/2026@2026-02-12` (+ ` UNCONFIRMED`), shared by every line of this tariff.
     pub source: Arc<str>,

@@ -997,6 +997,28 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
     );
 }
 
+#[test]
+fn b1_is_for_loads_up_to_25_kw() {
+    // CSM 7.5: an industrial connection above 25 kW is B-2; S.R.O. 279's B-1 / B-1b carry
+    // max_load_kw = 25, so a B-1 bill for 30 kW (or an MDI of 26 kW) is refused, never billed.
+    let book = TariffBook::builtin().unwrap();
+    let h = flat_history("2026-10", 12, 2_000);
+    let mut inp = input("B-1", dec!(25), "2026-10", 2_000, &h);
+    inp.phase = 3;
+    inp.province = "Punjab";
+    inp.disco = "MEPCO";
+    assert!(compute_bill(&book, &inp).is_ok(), "25 kW is B-1");
+    for (sl, mdi) in [(dec!(30), dec!(0)), (dec!(20), dec!(26))] {
+        inp.sanctioned_load_kw = sl;
+        inp.mdi_kw = mdi;
+        let err = compute_bill(&book, &inp).unwrap_err();
+        assert!(
+            matches!(&err, BillingError::BadInput { field: "sanctioned_load_kw", reason } if reason.contains("up to 25 kW")),
+            "{err:?}"
+        );
+    }
+}
+
 // ------------------------------------------------------------------------------------- refusals
 
 #[test]

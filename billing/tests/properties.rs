@@ -74,7 +74,15 @@ impl Case {
             } else {
                 0
             },
-            mdi_kw: Decimal::new(self.mdi_centi_kw, 2),
+            // B-1 / B-1b are for loads up to 25 kW (a bill above is refused).
+            mdi_kw: Decimal::new(
+                if self.tariff.starts_with("B-1") {
+                    self.mdi_centi_kw.min(2_500)
+                } else {
+                    self.mdi_centi_kw
+                },
+                2,
+            ),
             history: &self.history,
             arrears_rs: Decimal::from(self.arrears),
             atl: true,

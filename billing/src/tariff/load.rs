@@ -260,6 +260,10 @@ struct RawSchedule {
 struct RawTariff {
     code: String,
     category: String,
+    /// Highest sanctioned load / MDI the tariff is for (e.g. B-1: 25 kW); above it the bill
+    /// is refused (the consumer belongs on another tariff).
+    #[serde(default)]
+    max_load_kw: Option<String>,
     #[serde(default)]
     #[allow(dead_code)]
     description: Option<String>,
@@ -743,10 +747,16 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             let confirmed = rt.confirmed.unwrap_or(rs.confirmed);
             let kind = compile_tariff(&titem, rt)?;
             let label = format!("{}@{}", rs.id, from);
+            let max_load_kw = rt
+                .max_load_kw
+                .as_deref()
+                .map(|v| nonneg(&titem, "max_load_kw", v, 1_000_000))
+                .transpose()?;
             let tariff = Tariff {
                 schedule: sched_idx,
                 code: rt.code.as_str().into(),
                 category: rt.category.as_str().into(),
+                max_load_kw,
                 confirmed,
                 source: unconfirmed(label, confirmed),
                 kind,
