@@ -47,9 +47,14 @@ pub async fn run(consumers: u64, seed: u64, data_dir: Option<PathBuf>) -> anyhow
     let listener = crate::bind("127.0.0.1:0", true).await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::run_server(listener, engine.clone(), async move {
-        let _ = stop_rx.await;
-    }));
+    let server = tokio::spawn(crate::run_server(
+        listener,
+        engine.clone(),
+        crate::MAX_CONNECTIONS,
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
     let (client, connection) = tokio_postgres::connect(
         &format!(
             "host={} port={} user=bijli dbname=bijli",

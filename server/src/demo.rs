@@ -24,9 +24,14 @@ pub async fn run(
     let listener = crate::bind(&listen, true).await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(crate::run_server(listener, engine.clone(), async move {
-        let _ = stop_rx.await;
-    }));
+    let server = tokio::spawn(crate::run_server(
+        listener,
+        engine.clone(),
+        crate::MAX_CONNECTIONS,
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
     println!("bijli listening on {addr}");
     let conn_str = format!(
         "host={} port={} user=bijli dbname=bijli",

@@ -51,6 +51,9 @@ enum Cmd {
         /// Durable backend for the journal: journal (default) or sled.
         #[arg(long, default_value = "journal")]
         backend: Backend,
+        /// Connections served at once; one more is refused with 53300, as PostgreSQL does.
+        #[arg(long, default_value_t = MAX_CONNECTIONS)]
+        max_connections: usize,
     },
     /// Generate a DISCO, load it over the wire, bill one cycle, print a summary, keep serving.
     Demo {
@@ -123,7 +126,8 @@ fn main() -> anyhow::Result<()> {
             data_dir,
             listen,
             backend,
-        } => rt.block_on(serve(data_dir, listen, backend)),
+            max_connections,
+        } => rt.block_on(serve(data_dir, listen, backend, max_connections)),
         Cmd::Demo {
             consumers,
             listen,
@@ -242,10 +246,11 @@ pub async fn bind(listen: &str, fallback: bool) -> anyhow::Result<TcpListener> {
 pub async fn run_server(
     listener: TcpListener,
     engine: Arc<Engine>,
+    max_connections: usize,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let handlers = Arc::new(wire::Handlers::new(engine));
-    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let limit = Arc::new(Semaphore::new(max_connections.max(1)));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -256,9 +261,13 @@ pub async fn run_server(
                     Err(e) => { tracing::warn!("accept failed: {e}"); continue; }
                 };
                 let _ = socket.set_nodelay(true);
-                let permit = match limit.clone().acquire_owned().await {
+                let permit = match limit.clone().try_acquire_owned() {
                     Ok(p) => p,
-                    Err(_) => break,
+                    Err(tokio::sync::TryAcquireError::NoPermits) => {
+                        tokio::spawn(wire::refuse_too_many(socket));
+                        continue;
+                    }
+                    Err(tokio::sync::TryAcquireError::Closed) => break,
                 };
                 let h = handlers.clone();
                 tokio::spawn(async move {
@@ -296,7 +305,12 @@ pub async fn shutdown_signal() {
     }
 }
 
-async fn serve(data_dir: PathBuf, listen: String, backend: Backend) -> anyhow::Result<()> {
+async fn serve(
+    data_dir: PathBuf,
+    listen: String,
+    backend: Backend,
+    max_connections: usize,
+) -> anyhow::Result<()> {
     let store = open_store(&data_dir, backend)?;
     let engine = Arc::new(Engine::new(store.clone())?);
     let listener = bind(&listen, false).await?;
@@ -308,7 +322,7 @@ async fn serve(data_dir: PathBuf, listen: String, backend: Backend) -> anyhow::R
         addr.ip(),
         addr.port()
     );
-    run_server(listener, engine, shutdown_signal()).await?;
+    run_server(listener, engine, max_connections, shutdown_signal()).await?;
     store.shutdown();
     eprintln!("bijli stopped cleanly");
     Ok(())

@@ -382,3 +382,45 @@ impl PgWireServerHandlers for Handlers {
         self.cancel.clone()
     }
 }
+
+/// Answers a connection over the limit as PostgreSQL does: declines SSL / GSS encryption,
+/// reads the startup packet, sends `FATAL 53300 sorry, too many clients already` and closes.
+pub async fn refuse_too_many(mut socket: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SSL_REQUEST: u32 = 80_877_103;
+    const GSS_REQUEST: u32 = 80_877_104;
+    let exchange = async {
+        loop {
+            let len = socket.read_u32().await? as usize;
+            if !(8..=10_000).contains(&len) {
+                return Ok::<(), std::io::Error>(());
+            }
+            let code = socket.read_u32().await?;
+            let mut rest = vec![0u8; len - 8];
+            socket.read_exact(&mut rest).await?;
+            if code == SSL_REQUEST || code == GSS_REQUEST {
+                socket.write_all(b"N").await?;
+                continue;
+            }
+            break;
+        }
+        let mut body = Vec::new();
+        for (tag, text) in [
+            (b'S', "FATAL"),
+            (b'V', "FATAL"),
+            (b'C', "53300"),
+            (b'M', "sorry, too many clients already"),
+        ] {
+            body.push(tag);
+            body.extend_from_slice(text.as_bytes());
+            body.push(0);
+        }
+        body.push(0);
+        let mut msg = vec![b'E'];
+        msg.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+        msg.extend_from_slice(&body);
+        socket.write_all(&msg).await?;
+        socket.shutdown().await
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), exchange).await;
+}

@@ -1153,3 +1153,37 @@ async fn late_fpa_rebill_difference_and_tariff_what_if() {
     assert_eq!(sqlstate(&e), "02000", "{e:?}");
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_over_the_limit_gets_53300_and_the_others_carry_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start_args(tmp.path(), "journal", &["--max-connections", "2"]);
+    let a = server.client().await;
+    let b = server.client().await;
+    // tokio-postgres (no TLS) and psql (asks for SSL first) are both told, not left waiting.
+    let e = tokio_postgres::connect(&server.conn_str(), tokio_postgres::NoTls)
+        .await
+        .err()
+        .expect("a third connection is refused");
+    assert_eq!(sqlstate(&e), "53300", "{e:?}");
+    let out = server.psql("SELECT 1");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("too many clients"), "{err}");
+    assert_eq!(one(&a, "SELECT 1").await, "1");
+    // A freed slot is served again.
+    drop(b);
+    let mut ok = false;
+    for _ in 0..50 {
+        if let Ok((c, conn)) =
+            tokio_postgres::connect(&server.conn_str(), tokio_postgres::NoTls).await
+        {
+            tokio::spawn(conn);
+            ok = one(&c, "SELECT 2").await == "2";
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(ok, "the freed slot was never served");
+    server.stop();
+}

@@ -33,6 +33,11 @@ impl Server {
     }
 
     pub fn start_with(data_dir: &Path, backend: &str) -> Server {
+        Self::start_args(data_dir, backend, &[])
+    }
+
+    /// `bijli serve` with extra arguments (e.g. `--max-connections 2`).
+    pub fn start_args(data_dir: &Path, backend: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(bijli_bin())
             .args([
                 "serve",
@@ -43,6 +48,7 @@ impl Server {
                 "--data-dir",
             ])
             .arg(data_dir)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
