@@ -681,7 +681,8 @@ pub fn provisional_units(
 }
 
 /// A provisional (average) bill: the units of `input` are replaced by
-/// [`provisional_units`] (non-TOU only); the bill is marked `provisional`, carries a
+/// [`provisional_units`] (non-TOU only) for one month (at most 30 days: never scaled or
+/// carried forward); the bill is marked `provisional`, carries a
 /// `provisional` memo line with the estimate's basis and, by the rule's `lps = false`, no
 /// LPS. The caller remembers [`ProvisionalBilled`] for the correction.
 pub fn compute_provisional(
@@ -700,6 +701,9 @@ pub fn compute_provisional(
     let mut i = *input;
     i.units_offpeak_kwh = est.units_kwh;
     i.units_peak_kwh = 0;
+    // An estimate is one month's units: never scaled as a long period, nothing carried
+    // forward (the period since the last actual reading may span earlier estimates).
+    i.period_days = i.period_days.min(30);
     let facts = ReadingFacts {
         provisional: Some(est),
         ..ReadingFacts::default()

@@ -736,6 +736,19 @@ fn catch_up_bills_unread_months_alone_and_ignores_the_estimate_limit() {
     );
 }
 
+#[test]
+fn an_estimate_over_a_long_period_is_one_unscaled_month() {
+    // The second estimate in a row counts from the last actual reading, 61 days back: it is
+    // still one month's estimate, billed whole with nothing carried forward.
+    let book = TariffBook::builtin().unwrap();
+    let h = flat_history("2027-01", 12, 109);
+    let mut inp = input("A-1a", dec!(2), "2027-01", 0, &h);
+    inp.period_days = 61;
+    let b = compute_provisional(&book, &inp, &BillExtras::default(), 1).unwrap();
+    assert_eq!((b.units_kwh, b.units_carried_forward_kwh), (109, 0));
+    assert_eq!(b.line("provisional").unwrap().quantity, dec!(109));
+}
+
 // ---------------------------------------------------------------------- properties
 
 proptest! {

@@ -1560,6 +1560,9 @@ impl Generator {
         } else {
             pick(rng, tariff.loads_ckw).copied().unwrap_or(100)
         };
+        // What the load can draw: at most a 70 % load factor over a 720-hour month, so even
+        // the peak season stays well inside the server's plausibility check (3 x load x 24 h).
+        let base = base.min(u64::from(c.load_ckw) * 504 / 100).max(1);
         c.phase = match tariff.class {
             Class::Residential | Class::Commercial | Class::Temporary | Class::StreetLight => {
                 let one_phase_pct = if c.load_ckw <= 200 {

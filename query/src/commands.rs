@@ -191,6 +191,17 @@ pub fn run_call(store: &Store, call: &Call) -> Result<RecordBatch, QueryError> {
         )));
     }
     let schema = call_schema(&call.name)?;
+    let max_args = match call.name.as_str() {
+        "bill_cycle" | "simulate_tariff" => 3,
+        _ => 2,
+    };
+    if call.args.len() > max_args {
+        return Err(QueryError::InvalidArgument(format!(
+            "CALL {}: takes at most {max_args} arguments, got {}",
+            call.name,
+            call.args.len()
+        )));
+    }
     let arg = |i: usize, what: &str| -> Result<&str, QueryError> {
         call.args.get(i).map(String::as_str).ok_or_else(|| {
             QueryError::InvalidArgument(format!(

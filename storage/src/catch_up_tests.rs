@@ -224,6 +224,26 @@ fn the_actual_reading_after_a_refused_estimate_is_billed() {
     let adjusted: i64 = adj.iter().map(|l| l.quantity_e4 / 10_000).sum();
     let accumulated: i64 = acc.iter().map(|l| l.quantity_e4 / 10_000).sum();
     assert_eq!(b.units_kwh as i64 + adjusted + accumulated + est, 600);
+    // The estimates were one month each, nothing carried forward; re-billing March with
+    // nothing changed gives the same bill.
+    for m in ["2026-12", "2027-01"] {
+        let e = *bill_of(&cycle_of(&store, m), r5).unwrap();
+        assert_eq!(e.units_carried_forward_kwh, 0, "{m}");
+    }
+    store.bill_cycle(DISCO, ym("2027-03"), None).unwrap();
+    let again = *bill_of(&cycle_of(&store, "2027-03"), r5).unwrap();
+    assert_eq!(
+        (
+            again.current_bill_paisa,
+            again.adjustment_paisa,
+            again.accumulated_paisa
+        ),
+        (
+            b.current_bill_paisa,
+            b.adjustment_paisa,
+            b.accumulated_paisa
+        )
+    );
 }
 
 #[test]
@@ -252,4 +272,28 @@ fn a_long_single_period_is_not_split_into_months() {
     assert!(lines(&dec, r52, "accumulated_month").is_empty());
     // 330 x 30 / 33 = 300 billed, 30 carried forward.
     assert_eq!((b.units_kwh, b.units_carried_forward_kwh), (300, 30));
+}
+
+#[test]
+fn cycles_bill_in_order_and_issue_dates_follow_the_readings() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    load_disco(&store);
+    // November's readings are on the 28th: an issue date before them, or months later, is
+    // refused, and nothing is billed.
+    for bad in ["2026-11-27", "2026-10-31", "2027-02-01"] {
+        let e = store
+            .bill_cycle(DISCO, cycle(), Some(day(bad)))
+            .unwrap_err();
+        assert!(e.to_string().contains("issue date"), "{bad}: {e}");
+    }
+    assert!(store.read().cycles.is_empty());
+    store
+        .bill_cycle(DISCO, cycle(), Some(day("2027-01-31")))
+        .unwrap();
+    // A first run of October after November is refused;
+    // re-running November is allowed.
+    let e = store.bill_cycle(DISCO, ym("2026-10"), None).unwrap_err();
+    assert!(e.to_string().contains("billed in order"), "{e}");
+    store.bill_cycle(DISCO, cycle(), None).unwrap();
 }

@@ -214,10 +214,11 @@ fn simulate_cycle(
                         };
                         // The same circumstances as the real run (provisional, correction,
                         // meter change, disconnection), priced on the what-if book.
-                        let proposed =
-                            bill_one(st, book, consumer, reading, &input, &extras, priors)
-                                .ok()
-                                .map(|(b, _)| b);
+                        let proposed = bill_one(
+                            st, book, idx as u32, consumer, reading, &input, &extras, priors,
+                        )
+                        .ok()
+                        .map(|(b, _)| b);
                         let key: Key<'_> = match (old, &proposed) {
                             (Some(o), _) => (cb.dicts.text(o.category), cb.dicts.text(o.band)),
                             (None, p) => (

@@ -39,6 +39,10 @@ pub const CHUNK_ROWS: usize = 65_536;
 const LINES_PER_BILL_HINT: usize = 10;
 /// Most rejected rows reported back for one batch.
 pub const MAX_REPORTED_ROW_ERRORS: usize = 100;
+/// A reading is implausible above this many times the energy of the consumer's load (the
+/// larger of sanctioned load and MDI) drawn all day every day of the period: a typing error, an
+/// unrecorded meter change or a register misread, refused before it becomes a bill.
+pub const PLAUSIBLE_LOAD_FACTOR: u64 = 3;
 
 /// An append-only table split into immutable chunks plus a growing tail.
 #[derive(Debug)]
@@ -105,6 +109,9 @@ pub struct ConsumerDyn {
     pub multiplying_factor: Option<u32>,
     /// Index of the consumer's latest reading.
     pub last_reading: Option<u32>,
+    /// The reading before the latest one was an estimate (`AVG` / `LCK`): the latest reading
+    /// may cover earlier months even over a short period.
+    pub after_estimate: bool,
 }
 
 /// Pakistan's fiscal year runs July to June; the year it starts in.
@@ -496,11 +503,30 @@ impl State {
                     continue;
                 }
             }
+            // Dates follow too: the period starts at the last actual reading (after an estimate,
+            // the date the estimate counted from).
+            if let Some(last) = last {
+                let expected = if PROVISIONAL_CODES.contains(&last.reading_code.as_str()) {
+                    last.previous_reading_date
+                } else {
+                    last.reading_date
+                };
+                if r.previous_reading_date != expected {
+                    err(
+                        "previous_reading_date",
+                        format!(
+                            "previous reading date {} does not match {expected}, the date of the \
+                             last actual reading ({} reading for {})",
+                            r.previous_reading_date, last.reading_code, last.cycle
+                        ),
+                        "22007",
+                    );
+                    continue;
+                }
+            }
             // Continuity: this reading's previous register is the last reading's present.
             if let Some(last) = last {
-                if last.offpeak_present != r.offpeak_previous
-                    || last.peak_present != r.peak_previous
-                {
+                if last.offpeak_present != r.offpeak_previous {
                     err(
                         "offpeak_previous",
                         format!(
@@ -510,6 +536,25 @@ impl State {
                             last.cycle
                         ),
                         "22023",
+                    );
+                    continue;
+                }
+                if last.peak_present != r.peak_previous {
+                    let show = |v: Option<u64>| v.map_or("empty".to_string(), |v| v.to_string());
+                    err(
+                        "peak_previous",
+                        format!(
+                            "previous peak reading {} does not match the present peak reading {} \
+                             recorded for {}",
+                            show(r.peak_previous),
+                            show(last.peak_present),
+                            last.cycle
+                        ),
+                        if r.peak_previous.is_none() {
+                            "23502"
+                        } else {
+                            "22023"
+                        },
                     );
                     continue;
                 }
@@ -648,7 +693,31 @@ impl State {
             if let Some(m) = r.mdi_kw {
                 if m.is_sign_negative() {
                     err("mdi_kw", "MDI cannot be negative".into(), "22003");
+                    continue;
                 }
+            }
+            // Plausibility against the load: units <= factor x load kW x 24 h x days.
+            let load = c
+                .sanctioned_load_kw
+                .max(r.mdi_kw.unwrap_or_default())
+                .ceil();
+            let load_kw = u64::try_from(load.mantissa() / 10i128.pow(load.scale())).unwrap_or(0);
+            let days = (r.reading_date - r.previous_reading_date).num_days().max(1) as u64;
+            let limit = PLAUSIBLE_LOAD_FACTOR
+                .saturating_mul(load_kw)
+                .saturating_mul(24)
+                .saturating_mul(days);
+            let units = r.offpeak_units.saturating_add(r.peak_units);
+            if load_kw > 0 && units > limit {
+                err(
+                    "offpeak_present",
+                    format!(
+                        "implausible reading: {units} kWh in {days} days is more than \
+                         {PLAUSIBLE_LOAD_FACTOR} x the load ({load} kW) x 24 h x {days} days = \
+                         {limit} kWh; check the registers (or record the meter change)"
+                    ),
+                    "22023",
+                );
             }
         }
         if errs.is_empty() {
@@ -783,6 +852,10 @@ impl State {
                         .and_then(|j| self.readings.get(j as usize))
                         .is_none_or(|l| l.cycle < r.cycle);
                     if later {
+                        d.after_estimate = d
+                            .last_reading
+                            .and_then(|j| self.readings.get(j as usize))
+                            .is_some_and(|l| PROVISIONAL_CODES.contains(&l.reading_code.as_str()));
                         d.last_reading = Some(ri);
                     }
                 }
@@ -902,7 +975,9 @@ impl State {
                                     ..
                                 } => (consumer, reading, input, extras),
                             };
-                            match bill_one(self, &self.book, c, r, &input, &extras, priors) {
+                            match bill_one(
+                                self, &self.book, idx as u32, c, r, &input, &extras, priors,
+                            ) {
                                 Ok((b, corrected)) => {
                                     // Earlier months that had a provisional bill (the rest
                                     // are accumulated months).
@@ -1203,9 +1278,11 @@ impl SharedStrings {
 /// facts; otherwise a normal bill. The second value is a corrected bill's actual units
 /// per month (corrected months, then this one).
 #[allow(clippy::type_complexity)]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn bill_one(
     st: &State,
     book: &TariffBook,
+    idx: u32,
     c: &Consumer,
     r: &Reading,
     input: &BillInput,
@@ -1218,11 +1295,21 @@ pub(crate) fn bill_one(
     // reading at all (an accumulated reading: the meter was not read, or a new connection's
     // first reading), as many as the period holds whole months: round(days / 30.4) months in
     // all, so a 33-day period stays one (scaled) month.
-    let idx = st.consumer_by_ref.get(&c.reference).copied();
     let period_days = (r.reading_date - r.previous_reading_date).num_days().max(0) as u64;
     let months_by_days = ((period_days * 10 + 152) / 304).max(1) as usize;
+    let provisional = PROVISIONAL_CODES.contains(&r.reading_code.as_str());
+    // The common case looks nothing up: an actual one-month reading that is the consumer's
+    // latest and does not follow an estimate covers no earlier month.
+    let latest_after_actual = st.consumer_dyn.get(idx as usize).is_some_and(|d| {
+        !d.after_estimate
+            && d.last_reading
+                .and_then(|j| st.readings.get(j as usize))
+                .is_some_and(|l| std::ptr::eq(l, r))
+    });
+    let walk = provisional || months_by_days > 1 || !latest_after_actual;
+    let idx = Some(idx);
     let mut earlier: Vec<EarlierMonth> = Vec::new();
-    for k in 1..MAX_SPAN_MONTHS as i32 {
+    for k in (1..MAX_SPAN_MONTHS as i32).take_while(|_| walk) {
         let m = cycle.add_months(-k);
         let reading = idx
             .and_then(|i| st.reading_by_key.get(&(i, m)))
@@ -1265,7 +1352,7 @@ pub(crate) fn bill_one(
             idx.and_then(|i| st.reading_by_key.get(&(i, m))).is_some()
         })
         .count() as u32;
-    if PROVISIONAL_CODES.contains(&r.reading_code.as_str()) {
+    if provisional {
         return compute_provisional(book, input, extras, estimates_before).map(|b| (b, None));
     }
     let mut facts = ReadingFacts::default();
@@ -1575,20 +1662,53 @@ impl Store {
     ) -> Result<CycleSummary, StorageError> {
         let (ticket, summary) = {
             let mut st = self.state.write();
-            let issue_date = issue_date.unwrap_or_else(|| {
-                st.readings
-                    .iter()
-                    .filter(|r| r.cycle == cycle)
-                    .map(|r| r.reading_date)
-                    .max()
-                    .and_then(|d| d.succ_opt())
-                    .unwrap_or_else(|| cycle.add_months(1).first_day())
-            });
             if !st.consumers.iter().any(|c| &*c.disco == disco) {
                 return Err(StorageError::NotFound(format!(
                     "no consumers of DISCO {disco:?} are loaded"
                 )));
             }
+            // The DISCO's cycles are billed in order: a first run of a month before one
+            // already billed would see (and double) the later bills in its arrears. Re-runs of
+            // billed months are allowed (a re-bill keeps its first arrears).
+            if !st.cycles.contains_key(&(disco.to_string(), cycle)) {
+                if let Some(later) = st
+                    .cycles
+                    .keys()
+                    .filter(|(d, m)| d == disco && *m > cycle)
+                    .map(|(_, m)| *m)
+                    .max()
+                {
+                    return Err(StorageError::Invalid(format!(
+                        "cycle {cycle} of {disco} was never billed and {later} already is: \
+                         cycles are billed in order"
+                    )));
+                }
+            }
+            let last_read = st
+                .readings
+                .iter()
+                .filter(|r| r.cycle == cycle)
+                .map(|r| r.reading_date)
+                .max();
+            let issue_date = match issue_date {
+                // No clock: the day after the cycle's last reading.
+                None => last_read
+                    .and_then(|d| d.succ_opt())
+                    .unwrap_or_else(|| cycle.add_months(1).first_day()),
+                Some(d) => {
+                    let earliest = last_read
+                        .unwrap_or(cycle.first_day())
+                        .max(cycle.first_day());
+                    let latest = cycle.add_months(3).first_day() - chrono::Duration::days(1);
+                    if d < earliest || d > latest {
+                        return Err(StorageError::Invalid(format!(
+                            "issue date {d} for cycle {cycle} must be between {earliest} \
+                             (its last reading) and {latest}"
+                        )));
+                    }
+                    d
+                }
+            };
             let cb = st.compute_cycle(disco, cycle, issue_date)?;
             let rec = Record::BillCycle {
                 disco: disco.to_string(),

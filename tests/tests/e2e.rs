@@ -512,18 +512,55 @@ async fn hostile_input_never_bricks_the_store() {
         &format!("SELECT offpeak_present FROM readings WHERE reference = '{r}'"),
     )
     .await;
+    let read_on = one(
+        &c,
+        &format!("SELECT reading_date FROM readings WHERE reference = '{r}'"),
+    )
+    .await;
     let wrong: u64 = present.parse::<u64>().unwrap() + 1000;
     let e = copy_text(
         &c,
         rd,
         &format!(
-            "{r},2026-12,2026-12-05,2026-11-05,{wrong},{},,,,,OK\n",
+            "{r},2026-12,2026-12-05,{read_on},{wrong},{},,,,,OK\n",
             wrong + 10
         ),
     )
     .await
     .unwrap_err();
     assert_eq!(sqlstate(&e), "22023", "{e:?}");
+    // So must its dates: the period starts on the last reading's date.
+    let e = copy_text(
+        &c,
+        rd,
+        &format!("{r},2026-12,2026-12-05,2026-10-20,{present},{wrong},,,,,OK\n"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "22007", "{e:?}");
+    let msg = e
+        .as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_default();
+    assert!(
+        msg.contains("previous_reading_date") && msg.contains(&read_on),
+        "{msg}"
+    );
+    // Units far beyond what the consumer's load can draw are refused, not billed.
+    let huge = present.parse::<u64>().unwrap() + 9_000_000;
+    let e = copy_text(
+        &c,
+        rd,
+        &format!("{r},2026-12,2026-12-05,{read_on},{present},{huge},,,,,OK\n"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "22023", "{e:?}");
+    let msg = e
+        .as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_default();
+    assert!(msg.contains("implausible"), "{msg}");
     // A reading dated outside its cycle, an unknown reading code, a truncated quoted field.
     let e = copy_text(
         &c,
@@ -658,7 +695,7 @@ async fn reading_periods_through_the_server() {
     let e = copy_text(
         &c,
         rd,
-        &format!("{p},2026-12,2026-12-05,2026-11-05,5000,5100,AVG,,\n"),
+        &format!("{p},2026-12,2026-12-05,2026-10-05,5000,5100,AVG,,\n"),
     )
     .await
     .unwrap_err();
