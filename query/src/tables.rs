@@ -168,6 +168,7 @@ impl TableKind {
                 f("accumulated", DataType::Boolean, false),
                 f("accumulated_months", DataType::Int32, false),
                 f("accumulated_amount", money(), false),
+                f("lps_in_arrears", money(), false),
             ],
             TableKind::BillLines => vec![
                 f("reference", text.clone(), false),
@@ -457,6 +458,7 @@ fn bill_col(cb: &CycleBills, rows: &[&BillRow], col: usize) -> DfResult<ArrayRef
         27 => col_bool(rows, |b| b.flags & BILL_ACCUMULATED != 0),
         28 => col_i32(rows, |b| i32::from(b.accumulated_months)),
         29 => money(|b| b.accumulated_paisa)?,
+        30 => money(|b| b.lps_in_arrears_paisa)?,
         _ => return Err(no_column(TableKind::Bills, col)),
     })
 }

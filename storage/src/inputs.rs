@@ -26,6 +26,8 @@ pub(crate) struct CycleRun<'a> {
     pub issue_date: NaiveDate,
     /// The cycle's bills from its previous run, when it is being re-billed.
     pub previous: Option<&'a CycleBills>,
+    /// The DISCO's bills of the month before (their LPS is owed when unpaid by the due date).
+    pub last_month: Option<&'a CycleBills>,
 }
 
 /// A consumer's place in a cycle run.
@@ -45,6 +47,8 @@ pub(crate) enum Prepared<'a> {
         old: Option<&'a BillRow>,
         input: BillInput<'a>,
         extras: BillExtras,
+        /// The previous bill's LPS, in `input.arrears_rs` (it was not paid by its due date).
+        lps_in_arrears_paisa: i64,
     },
 }
 
@@ -87,13 +91,22 @@ impl<'a> CycleRun<'a> {
         } else {
             0
         };
-        let (arrears_paisa, carried_in, fy_used) = match old {
+        let (arrears_paisa, carried_in, fy_used, lps_in_arrears_paisa) = match old {
             Some(o) => (
                 o.arrears_paisa,
                 o.units_carried_in_kwh,
                 fy_used.saturating_sub(o.employee_free_units_kwh),
+                o.lps_in_arrears_paisa,
             ),
-            None => (dynamic.balance_paisa, dynamic.carried_kwh, fy_used),
+            None => {
+                let lps = self.lps_owed(c.reference);
+                (
+                    dynamic.balance_paisa.saturating_add(lps),
+                    dynamic.carried_kwh,
+                    fy_used,
+                    lps,
+                )
+            }
         };
         let employee = match (c.employee_grade, c.employee_status.as_deref()) {
             (Some(bps), Some(status)) => {
@@ -143,6 +156,38 @@ impl<'a> CycleRun<'a> {
             old,
             input,
             extras,
+            lps_in_arrears_paisa,
+        }
+    }
+
+    /// The LPS of the consumer's bill of last month when it was not paid in full by its due
+    /// date: the payments valued from its issue date to its due date fall short of its payable
+    /// within due date (nothing when that was a credit or carried no LPS).
+    fn lps_owed(&self, reference: u64) -> i64 {
+        let Some(b) = self.last_month.and_then(|cb| {
+            cb.by_reference
+                .get(&reference)
+                .and_then(|&i| cb.bills.get(i as usize))
+        }) else {
+            return 0;
+        };
+        if b.lps_paisa <= 0 || b.payable_within_due_paisa <= 0 {
+            return 0;
+        }
+        let paid: i64 = self
+            .st
+            .payments_by_ref
+            .get(&reference)
+            .into_iter()
+            .flatten()
+            .filter_map(|&j| self.st.payments.get(j as usize))
+            .filter(|p| p.value_date >= b.issue_date && p.value_date <= b.due_date)
+            .map(|p| p.amount_paisa)
+            .sum();
+        if paid >= b.payable_within_due_paisa {
+            0
+        } else {
+            b.lps_paisa
         }
     }
 }

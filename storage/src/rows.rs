@@ -206,6 +206,8 @@ pub struct BillRow {
     pub payable_within_due_paisa: i64,
     pub lps_paisa: i64,
     pub payable_after_due_paisa: i64,
+    /// The previous bill's LPS included in `arrears_paisa` (it was not paid by its due date).
+    pub lps_in_arrears_paisa: i64,
     /// Tariff differential subsidy: NEPRA-determined minus applicable charge (0 when no
     /// determined schedule covers the DISCO/date; `versions` says so).
     pub subsidy_paisa: i64,

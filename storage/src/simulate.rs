@@ -184,6 +184,7 @@ fn simulate_cycle(
         cycle: cb.cycle,
         issue_date: cb.issue_date,
         previous: Some(cb),
+        last_month: None,
     };
     let run = &run;
     let priors = st.priors(&cb.disco, cb.cycle);
@@ -208,6 +209,7 @@ fn simulate_cycle(
                             old,
                             input,
                             extras,
+                            ..
                         } = run.prepare(idx, &mut history)
                         else {
                             continue;

@@ -940,6 +940,10 @@ impl State {
             cycle,
             issue_date,
             previous: previous.as_deref(),
+            last_month: priors
+                .first()
+                .filter(|(m, _)| *m == cycle.add_months(-1))
+                .map(|(_, cb)| &**cb),
         };
         let run = &run;
         let parts: Vec<Part> = std::thread::scope(|s| {
@@ -961,20 +965,22 @@ impl State {
                         };
                         let mut history: Vec<(YearMonth, u64)> = Vec::with_capacity(24);
                         for idx in lo..hi {
-                            let (c, r, input, extras) = match run.prepare(idx, &mut history) {
-                                Prepared::Skip => continue,
-                                Prepared::NoReading => {
-                                    part.without_reading += 1;
-                                    continue;
-                                }
-                                Prepared::Ready {
-                                    consumer,
-                                    reading,
-                                    input,
-                                    extras,
-                                    ..
-                                } => (consumer, reading, input, extras),
-                            };
+                            let (c, r, input, extras, lps_in_arrears_paisa) =
+                                match run.prepare(idx, &mut history) {
+                                    Prepared::Skip => continue,
+                                    Prepared::NoReading => {
+                                        part.without_reading += 1;
+                                        continue;
+                                    }
+                                    Prepared::Ready {
+                                        consumer,
+                                        reading,
+                                        input,
+                                        extras,
+                                        lps_in_arrears_paisa,
+                                        ..
+                                    } => (consumer, reading, input, extras, lps_in_arrears_paisa),
+                                };
                             match bill_one(
                                 self, &self.book, idx as u32, c, r, &input, &extras, priors,
                             ) {
@@ -1055,6 +1061,7 @@ impl State {
                                         payable_after_due_paisa: paisa_from_decimal(
                                             b.payable_after_due_rs,
                                         ),
+                                        lps_in_arrears_paisa,
                                         subsidy_paisa: paisa_from_decimal(b.subsidy_rs),
                                         units_carried_in_kwh: b.units_carried_in_kwh,
                                         units_carried_forward_kwh: b.units_carried_forward_kwh,
@@ -1218,8 +1225,17 @@ impl State {
                 }
             }
         }
+        let earlier_run = self.cycles.get(&key).cloned();
         for b in &cb.bills {
+            // The previous bill's LPS enters the balance once: with the first bill that
+            // carried it (a re-bill keeps its first arrears, LPS included).
+            let lps_new = earlier_run
+                .as_ref()
+                .is_none_or(|o| !o.by_reference.contains_key(&b.reference));
             if let Some(d) = self.consumer_dyn.get_mut(b.consumer_idx as usize) {
+                if lps_new {
+                    d.balance_paisa = d.balance_paisa.saturating_add(b.lps_in_arrears_paisa);
+                }
                 d.carried_kwh = b.units_carried_forward_kwh;
                 if d.fy_free_used.0 != fy {
                     d.fy_free_used = (fy, 0);

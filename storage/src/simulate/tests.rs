@@ -497,7 +497,9 @@ fn a_rebill_keeps_its_arrears_and_the_next_cycle_carries_everything_after() {
         "arrears as first issued"
     );
     assert!(again.total_fpa_paisa > 0);
-    // December: arrears = opening + November as re-billed - the payment.
+    // December: arrears = opening + November as re-billed - the payment, + November's LPS
+    // (Rs 1,500 does not pay it in full by its due date).
+    assert!(150_000 < again.payable_within_due_paisa);
     let mut r = reading(&c7, 200);
     r.cycle = ym("2026-12");
     r.previous_reading_date = day("2026-11-28");
@@ -511,5 +513,100 @@ fn a_rebill_keeps_its_arrears_and_the_next_cycle_carries_everything_after() {
     assert_eq!(
         d.arrears_paisa,
         c7.opening_arrears_paisa + again.current_bill_paisa + again.total_fpa_paisa - 150_000
+            + again.lps_paisa
     );
+    assert_eq!(d.lps_in_arrears_paisa, again.lps_paisa);
+}
+
+/// LPS policy: a bill not paid in full by its due date owes its LPS; the next month's bill
+/// carries it in its arrears (`lps_in_arrears`), once, also across a re-bill.
+#[test]
+fn an_unpaid_bill_s_lps_reaches_the_next_arrears_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    load_disco(&store);
+    store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
+    let nov = billed(&store);
+    let c = |i: u64| consumer(i, "A-1a", "4", 0, false).reference;
+    let bill = |cb: &CycleBills, r: u64| cb.bills[cb.by_reference[&r] as usize];
+    // 10: unpaid; 11: paid in full on time; 12: paid in full after the due date; 13: paid
+    // half on time.
+    let due = bill(&nov, c(10)).due_date;
+    let pay = |r: u64, tx: &str, amount: i64, on: NaiveDate| Payment {
+        reference: r,
+        transaction_id: tx.into(),
+        amount_paisa: amount,
+        value_date: on,
+        bank: "HBL".into(),
+    };
+    store
+        .insert_payments(vec![
+            pay(
+                c(11),
+                "L-11",
+                bill(&nov, c(11)).payable_within_due_paisa,
+                due,
+            ),
+            pay(
+                c(12),
+                "L-12",
+                bill(&nov, c(12)).payable_within_due_paisa,
+                due.succ_opt().unwrap(),
+            ),
+            pay(
+                c(13),
+                "L-13",
+                bill(&nov, c(13)).payable_within_due_paisa / 2,
+                due,
+            ),
+        ])
+        .unwrap();
+    let mut rs = Vec::new();
+    for i in 10..14 {
+        let cons = consumer(i, "A-1a", "4", 0, false);
+        let units = 30 + 23 * i;
+        let mut r = reading(&cons, 100);
+        r.cycle = ym("2026-12");
+        r.previous_reading_date = day("2026-11-28");
+        r.reading_date = day("2026-12-28");
+        r.offpeak_previous = 5_000 + units;
+        r.offpeak_present = 5_100 + units;
+        rs.push(r);
+    }
+    store.insert_readings(rs).unwrap();
+    store.bill_cycle(DISCO, ym("2026-12"), None).unwrap();
+    let dec = store.read().cycles[&(DISCO.to_string(), ym("2026-12"))].clone();
+    for (i, late) in [(10, true), (11, false), (12, true), (13, true)] {
+        let (n, d) = (bill(&nov, c(i)), bill(&dec, c(i)));
+        assert!(n.lps_paisa > 0, "{i}");
+        let lps = if late { n.lps_paisa } else { 0 };
+        assert_eq!(d.lps_in_arrears_paisa, lps, "{i}");
+        let paid: i64 = match i {
+            11 | 12 => n.payable_within_due_paisa,
+            13 => n.payable_within_due_paisa / 2,
+            _ => 0,
+        };
+        assert_eq!(
+            d.arrears_paisa,
+            n.payable_within_due_paisa - paid + lps,
+            "{i}"
+        );
+    }
+    // A re-bill keeps the arrears; the balance holds the LPS once.
+    store.bill_cycle(DISCO, ym("2026-12"), None).unwrap();
+    let again = store.read().cycles[&(DISCO.to_string(), ym("2026-12"))].clone();
+    let st = store.read();
+    for i in 10..14 {
+        let (d, a) = (bill(&dec, c(i)), bill(&again, c(i)));
+        assert_eq!(
+            (a.arrears_paisa, a.lps_in_arrears_paisa),
+            (d.arrears_paisa, d.lps_in_arrears_paisa)
+        );
+        let dynamic = &st.consumer_dyn[st.consumer_by_ref[&c(i)] as usize];
+        assert_eq!(
+            dynamic.balance_paisa,
+            a.arrears_paisa + a.current_bill_paisa + a.total_fpa_paisa,
+            "{i}"
+        );
+    }
 }
