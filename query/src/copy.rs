@@ -460,14 +460,24 @@ fn split_records(plan: &CopyPlan, data: &[u8]) -> Result<Vec<(u64, Fields)>, Que
                 .from_reader(data);
             let mut rec = csv::ByteRecord::new();
             let mut first = true;
+            // Physical lines by their start offsets: `\n`, `\r\n` and a lone `\r` each end one
+            // (files from Windows / Excel), so the reported line is the one an editor shows.
+            let starts = line_starts(data);
+            // (A record's position may point at the line end before it: skip to its first byte.)
+            let line_at = |byte: u64| {
+                let skip = data.get(byte as usize..).map_or(0, |d| {
+                    d.iter().take_while(|&&b| b == b'\r' || b == b'\n').count()
+                });
+                starts.partition_point(|&s| s <= byte + skip as u64) as u64
+            };
             loop {
-                let line = rdr.position().line();
+                let line = line_at(rdr.position().byte());
                 match rdr.read_byte_record(&mut rec) {
                     Ok(false) => break,
                     Ok(true) => {}
                     Err(e) => return Err(bad(line, format!("malformed CSV: {e}"))),
                 }
-                let line = rec.position().map(|p| p.line()).unwrap_or(line);
+                let line = rec.position().map(|p| line_at(p.byte())).unwrap_or(line);
                 if first && plan.header {
                     first = false;
                     continue;
@@ -506,12 +516,25 @@ fn split_records(plan: &CopyPlan, data: &[u8]) -> Result<Vec<(u64, Fields)>, Que
     Ok(out)
 }
 
+/// Byte offsets where each physical line starts (the first at 0); a line ends at `\n`, at
+/// `\r\n` or at a lone `\r`.
+fn line_starts(data: &[u8]) -> Vec<u64> {
+    let mut starts = vec![0u64];
+    for (i, &b) in data.iter().enumerate() {
+        let ends = b == b'\n' || (b == b'\r' && data.get(i + 1) != Some(&b'\n'));
+        if ends {
+            starts.push(i as u64 + 1);
+        }
+    }
+    starts
+}
+
 /// The line on which a quoted CSV field opens and never closes, if any (a truncated file).
 fn unterminated_quote_line(data: &[u8]) -> Option<u64> {
     let mut in_quote = false;
     let mut line: u64 = 1;
     let mut opened_at = 1;
-    for &b in data {
+    for (i, &b) in data.iter().enumerate() {
         match b {
             b'"' => {
                 in_quote = !in_quote;
@@ -520,6 +543,7 @@ fn unterminated_quote_line(data: &[u8]) -> Option<u64> {
                 }
             }
             b'\n' => line += 1,
+            b'\r' if data.get(i + 1) != Some(&b'\n') => line += 1,
             _ => {}
         }
     }

@@ -275,6 +275,19 @@ async fn bad_input_gets_sqlstate_and_loses_nothing() {
         .map(|d| d.message().to_string())
         .unwrap_or_default();
     assert!(msg.contains("line 2") && msg.contains("reference"), "{msg}");
+    // Windows (CRLF) and old Mac (CR) line ends: the bad row is still reported on line 3.
+    for eol in ["\r\n", "\r"] {
+        let data = format!(
+            "{good_ref},T-C1,1.00,2026-11-01,HBL{eol}{good_ref},T-C2,1.00,2026-11-01,HBL{eol}\
+             99999999999999,T-C3,1.00,2026-11-01,HBL{eol}"
+        );
+        let e = copy_text(&c, pay, &data).await.unwrap_err();
+        let msg = e
+            .as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or_default();
+        assert!(msg.contains("line 3"), "{eol:?}: {msg}");
+    }
     // Negative amount.
     let e = copy_text(&c, pay, &format!("{good_ref},T-3,-5.00,2026-11-01,HBL\n"))
         .await
