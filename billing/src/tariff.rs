@@ -56,6 +56,50 @@ pub struct LoadSummary {
     pub determined_tariffs: usize,
     /// Further / extra / income tax, long-period, employee free-unit and PF-penalty entries.
     pub rules: usize,
+    /// Distribution companies added to the registry.
+    pub discos: usize,
+}
+
+impl LoadSummary {
+    /// Nothing was added (an empty or comment-only file).
+    pub fn is_empty(&self) -> bool {
+        *self == LoadSummary::default()
+    }
+}
+
+/// `2 schedules (31 tariffs), 1 FPA month`: the non-zero counts.
+impl std::fmt::Display for LoadSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = [
+            (self.schedules, "schedule", "schedules"),
+            (self.tariffs, "tariff entry", "tariff entries"),
+            (
+                self.determined_tariffs,
+                "determined tariff entry",
+                "determined tariff entries",
+            ),
+            (self.fpa_months, "FPA month", "FPA months"),
+            (self.qta_quarters, "QTA quarter", "QTA quarters"),
+            (
+                self.tax_rates,
+                "tax / surcharge rate",
+                "tax / surcharge rates",
+            ),
+            (self.terms, "terms entry", "terms entries"),
+            (self.holidays, "holiday", "holidays"),
+            (self.rules, "rule", "rules"),
+            (self.discos, "DISCO", "DISCOs"),
+        ]
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
+        .collect();
+        if parts.is_empty() {
+            f.write_str("nothing")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
+    }
 }
 
 /// One flat row for the SQL `tariffs` table.
@@ -729,6 +773,7 @@ impl TariffBook {
                 + s.temp_disconnection.len()
                 + s.provisional.len()
                 + s.split.len(),
+            discos: s.discos.len(),
         };
         self.schedules.extend(s.schedules);
         self.tariffs.extend(s.tariffs.into_iter().map(|mut t| {

@@ -297,3 +297,16 @@ fn cycles_bill_in_order_and_issue_dates_follow_the_readings() {
     assert!(e.to_string().contains("billed in order"), "{e}");
     store.bill_cycle(DISCO, cycle(), None).unwrap();
 }
+
+#[test]
+fn a_reading_before_the_connection_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let mut c = consumer(60, "A-1a", "2", 100, false);
+    c.connection_date = day("2026-12-05");
+    let r = read_at(c.reference, "2026-11", "2026-10-29", 0, 100, "OK");
+    store.insert_consumers(vec![c]).unwrap();
+    let e = store.insert_readings(vec![r]).unwrap_err();
+    assert!(e.to_string().contains("before the connection date"), "{e}");
+    assert_eq!(store.read().readings.len(), 0);
+}

@@ -559,6 +559,17 @@ impl State {
                     continue;
                 }
             }
+            if r.reading_date < c.connection_date {
+                err(
+                    "reading_date",
+                    format!(
+                        "reading date {} is before the connection date {}",
+                        r.reading_date, c.connection_date
+                    ),
+                    "22007",
+                );
+                continue;
+            }
             if r.reading_date < r.previous_reading_date {
                 err(
                     "reading_date",
@@ -1648,6 +1659,12 @@ impl Store {
             let mut st = self.state.write();
             let mut trial = st.book.clone();
             let summary = trial.load_toml(text)?;
+            if summary.is_empty() {
+                return Err(StorageError::Invalid(format!(
+                    "{name}: the file loads nothing (no schedule, FPA, QTA, tax, terms, holiday, \
+                     rule or DISCO entries)"
+                )));
+            }
             let rec = Record::Tariff {
                 name: name.to_string(),
                 text: text.to_string(),
@@ -1660,7 +1677,7 @@ impl Store {
                 text: text.into(),
             });
             st.version += 1;
-            (t, format!("{summary:?}"))
+            (t, format!("loaded {summary}"))
         };
         ticket.wait()?;
         Ok(summary)
