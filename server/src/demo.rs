@@ -149,7 +149,7 @@ pub async fn run(
         })
         .unwrap_or(0);
     if refused > 0 {
-        println!("({refused} consumers were not billed: their category has no notified rate; see SELECT tariff, reason, count(*) FROM bill_refusals GROUP BY 1, 2)");
+        println!("({refused} consumers were not billed: no notified rate for their category, or a load above their tariff's limit; see SELECT tariff, reason, count(*) FROM bill_refusals GROUP BY 1, 2)");
     }
     println!();
     println!("done in {:.2?}. Connect with:", started.elapsed());
