@@ -24,10 +24,15 @@
 //! 8. current bill = rounded lines summed, rounded to rupees;
 //! 9. FPA block per FPA month carried by the cycle: FPA on the **reference month's** units
 //!    from `history` (0 with a note if absent), ED on FPA, GST on FPA at the reference month's
-//!    GST rate rounded to rupees per month; total FPA rounded to rupees;
-//! 10. payable within due date = arrears + current bill + total FPA; LPS on its base, rounded
-//!     to rupees (none when the account is in credit); payable after due date; due date =
-//!     issue + `due_days`, moved past Sundays and holidays.
+//!    GST rate rounded to rupees per month; total FPA rounded to rupees; then
+//!    ([`BillExtras::installment`]) the `installment` line (the principal) and, after the
+//!    first installment, `installment_markup` = plan balance before x markup % x days / days
+//!    in year (`[[installment]]` rule in force on the issue date), outside every tax and LPS
+//!    base; the DISCO-deferred amount is shown (`Bill::deferred_rs`), in no total;
+//! 10. payable within due date = arrears + current bill + total FPA + installment + markup;
+//!     LPS on its base (the current bill's lines only), rounded to rupees (none when arrears +
+//!     current bill + total FPA is not positive: the installment does not change the LPS);
+//!     payable after due date; due date = issue + `due_days`, moved past Sundays and holidays.
 //!
 //! Short reading periods are never scaled up (KNOWN-CASES B04): a period of at most the
 //! `long_period` limit bills the metered units as they are. TOU registers are never scaled
@@ -40,6 +45,7 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 use rust_decimal::Decimal;
 
 use crate::error::BillingError;
+use crate::installments::InstallmentDue;
 use crate::money::{round_paisa, round_rupee};
 use crate::period::YearMonth;
 use crate::periods::{MeterChange, ProvisionalEstimate};
@@ -113,6 +119,12 @@ pub struct BillExtras {
     pub employee: Option<Employee>,
     /// Average power factor of the month (0 < PF <= 1), for the PF penalty.
     pub power_factor: Option<Decimal>,
+    /// This bill's installment of an amount granted in installments (`installment` and, after
+    /// the first, `installment_markup` lines; in the payable, outside every tax / LPS base).
+    pub installment: Option<InstallmentDue>,
+    /// An amount the DISCO deferred (>= 0): shown on the bill ([`Bill::deferred_rs`]), not
+    /// payable with it.
+    pub deferred_rs: Decimal,
 }
 
 /// Reading and connection circumstances of one bill, a sibling of [`BillExtras`] for
@@ -171,12 +183,21 @@ pub struct Bill {
     pub total_fpa_rs: Decimal,
     /// Arrears as given.
     pub arrears_rs: Decimal,
-    /// arrears + current bill + total FPA.
+    /// arrears + current bill + total FPA + installment + installment markup.
     pub payable_within_due_rs: Decimal,
     /// Late payment surcharge (whole rupees).
     pub lps_rs: Decimal,
     /// payable within due date + LPS.
     pub payable_after_due_rs: Decimal,
+    /// This bill's installment of a granted amount (the `installment` line), 0 if none.
+    pub installment_rs: Decimal,
+    /// Markup on the plan balance (the `installment_markup` line; 0 on the first installment
+    /// or without one).
+    pub installment_markup_rs: Decimal,
+    /// Plan balance after this installment (balance before - installment), 0 if none.
+    pub installment_balance_after_rs: Decimal,
+    /// Amount deferred by the DISCO, as given: shown, not in any total.
+    pub deferred_rs: Decimal,
     /// Issue date + due days, moved past Sundays and holidays.
     pub due_date: NaiveDate,
     /// Which schedule / FPA / QTA / tax versions were used, `;`-separated.
@@ -224,8 +245,9 @@ pub struct Bill {
 pub struct BillLine {
     /// `energy`, `fixed`, `minimum_charge`, `pf_penalty`, `fc_surcharge`, `qta`,
     /// `nj_surcharge`, `ed`, `gst`, `tv_fee`, `further_tax`, `extra_tax`, `income_tax`,
-    /// `employee_free_units`, `provisional_adjustment`, `accumulated_month`, `fpa`, `ed_on_fpa`, `gst_on_fpa`,
-    /// `lps`; memo lines (amount 0, rate 0, quantity in kWh or months, first on the bill):
+    /// `employee_free_units`, `provisional_adjustment`, `accumulated_month`, `fpa`, `ed_on_fpa`,
+    /// `gst_on_fpa`, `installment`, `installment_markup`, `lps`; memo lines (amount 0, rate 0,
+    /// quantity in kWh or months, first on the bill):
     /// `meter_old`, `meter_new` (one per register), `provisional`, `accumulated`,
     /// `temp_disconnected`.
     pub line: &'static str,
@@ -248,6 +270,9 @@ pub enum LineBlock {
     Current,
     /// Summed into `total_fpa_rs`.
     Fpa,
+    /// `installment` and `installment_markup`: in `payable_within_due_rs` as they are,
+    /// outside the current bill, FPA, tax and LPS bases.
+    Installment,
     /// Only in `payable_after_due_rs` (LPS).
     AfterDue,
 }
@@ -257,6 +282,7 @@ impl BillLine {
     pub fn block(&self) -> LineBlock {
         match self.line {
             "fpa" | "ed_on_fpa" | "gst_on_fpa" => LineBlock::Fpa,
+            "installment" | "installment_markup" => LineBlock::Installment,
             "lps" => LineBlock::AfterDue,
             _ => LineBlock::Current,
         }
@@ -410,6 +436,14 @@ const R_PF_RATIO: Rule = Rule {
     unconfirmed: "PF penalty: (threshold - PF) / PF x base [UNCONFIRMED: Annex-V formula not found, documented default]",
 };
 const R_EMPLOYEE: &str = "employee free units: credit = energy charge x min(units, remaining FY quota) / units [UNCONFIRMED: safest model; taxes, FPA and LPS stay on the full bill]";
+rule!(
+    R_INSTALLMENT,
+    "installment of an amount granted in installments (1 x this month's installment); outside the current bill, tax and LPS bases"
+);
+rule!(
+    R_INSTALLMENT_MARKUP,
+    "installment markup: plan balance before this installment x markup % per year x days since the previous installment / days in year (none on the first installment); no LPS on it"
+);
 rule!(
     R_LPS,
     "LPS % x (energy + FC surcharge + QTA + NJ), whole rupees; base derived from real bills"
@@ -1639,7 +1673,40 @@ pub(crate) fn compute_inner(
         }
     }
     let total_fpa_rs = round_rupee(fpa_sum);
-    let payable_within_due_rs = input.arrears_rs + current_bill_rs + total_fpa_rs;
+    // Before the installment: whether the account owes anything the LPS could be charged on.
+    let owed_rs = input.arrears_rs + current_bill_rs + total_fpa_rs;
+
+    // 9b. installment of a granted amount and its markup (outside every tax / LPS base)
+    let mut installment_rs = Decimal::ZERO;
+    let mut markup_rs = Decimal::ZERO;
+    let mut balance_after_rs = Decimal::ZERO;
+    if let Some(due) = &extras.installment {
+        let r = crate::installments::rule(book, date)?;
+        b.version(&r.ver);
+        installment_rs = due.principal_rs;
+        balance_after_rs = due.outstanding_before_rs - due.principal_rs;
+        b.lines.push(BillLine {
+            line: "installment",
+            quantity: Decimal::ONE,
+            rate: due.principal_rs,
+            amount_rs: due.principal_rs,
+            rule: R_INSTALLMENT.pick(r.confirmed),
+            source: Arc::clone(&r.label),
+        });
+        let (rate, markup) = crate::installments::markup(r, due);
+        if !markup.is_zero() {
+            markup_rs = round_paisa(markup);
+            b.lines.push(BillLine {
+                line: "installment_markup",
+                quantity: due.outstanding_before_rs,
+                rate,
+                amount_rs: markup_rs,
+                rule: R_INSTALLMENT_MARKUP.pick(r.confirmed),
+                source: Arc::clone(&r.label),
+            });
+        }
+    }
+    let payable_within_due_rs = owed_rs + installment_rs + markup_rs;
 
     // 10. due date and LPS
     let terms = latest(&book.terms, date, |t| (t.from, t.to), |_| true).ok_or_else(|| {
@@ -1651,8 +1718,7 @@ pub(crate) fn compute_inner(
     b.version(&terms.ver);
     let due_date = shift_due(book, date, terms.due_days)?;
     let mut lps_rs = Decimal::ZERO;
-    if payable_within_due_rs > Decimal::ZERO && !terms.lps_fraction.is_zero() && !provisional_no_lps
-    {
+    if owed_rs > Decimal::ZERO && !terms.lps_fraction.is_zero() && !provisional_no_lps {
         let base_rs = lps_base_acc.sum(terms.lps_base);
         let lps = round_rupee(base_rs * terms.lps_fraction);
         if lps > Decimal::ZERO {
@@ -1686,6 +1752,10 @@ pub(crate) fn compute_inner(
         payable_within_due_rs,
         lps_rs,
         payable_after_due_rs: payable_within_due_rs + lps_rs,
+        installment_rs,
+        installment_markup_rs: markup_rs,
+        installment_balance_after_rs: balance_after_rs,
+        deferred_rs: extras.deferred_rs,
         due_date,
         versions: b.versions,
         subsidy_rs,
@@ -1783,6 +1853,21 @@ fn validate_extras(extras: &BillExtras) -> Result<(), BillingError> {
         if pf <= Decimal::ZERO || pf > Decimal::ONE {
             return Err(bad("power_factor", format!("{pf} (must be in (0, 1])")));
         }
+    }
+    if let Some(due) = &extras.installment {
+        crate::installments::validate(due)?;
+    }
+    if extras.deferred_rs.is_sign_negative() && !extras.deferred_rs.is_zero() {
+        return Err(bad(
+            "deferred_rs",
+            format!("{} is negative", extras.deferred_rs),
+        ));
+    }
+    if extras.deferred_rs > Decimal::from(MAX_ARREARS_RS) {
+        return Err(bad(
+            "deferred_rs",
+            format!("{} exceeds {MAX_ARREARS_RS}", extras.deferred_rs),
+        ));
     }
     if let Some(e) = extras.employee {
         if e.bps == 0 || e.bps > MAX_BPS {

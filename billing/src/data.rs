@@ -52,6 +52,10 @@
 //! * `[[provisional]]` dated `average_months`, `same_month_last_year`, `max_consecutive`,
 //!   `lps` (whether a provisional bill carries LPS).
 //! * `[[accumulated_split]]` dated `method = "days|equal"`.
+//! * `[[installment]]` dated `markup_percent_per_year` (0..=100), `days_in_year` (360 | 365 |
+//!   366: markup = balance x % x days / days_in_year), `max_installments` (2..=120),
+//!   `per_fiscal_year` (1..=12 grants per consumer per July-June year), `source`, `confirmed`
+//!   (one rule per start date; see [`crate::installments`]).
 //! * `[meta]` `title`, `source`, `note` (documentation only).
 
 /// Every shipped data file as `(file name, text)`, in load order.

@@ -15,9 +15,12 @@
 //!   with an error naming the tariff / category / date ([`BillingError::RateNotPublic`],
 //!   [`BillingError::RateUnknown`]).
 //! * Loading is all-or-nothing and append-only (duplicate versions are refused).
-//! * `compute_bill` is deterministic; `payable_within_due = arrears + current bill + total FPA`,
+//! * `compute_bill` is deterministic; `payable_within_due = arrears + current bill +
+//!   total FPA + installment + installment markup` (the last two 0 without
+//!   [`BillExtras::installment`]),
 //!   `current bill = round_rupee(sum of current lines)`, `total FPA = round_rupee(sum of FPA
-//!   lines)`, `payable_after_due = payable_within_due + LPS`.
+//!   lines)`, `payable_after_due = payable_within_due + LPS`; the LPS is the current bill's
+//!   only (the installment never changes it); a DISCO-deferred amount is in no total.
 //!
 //! ## Where each rule lives
 //! * Rounding policy (half away from zero; lines unrounded then rounded to paisa; current bill,
@@ -79,6 +82,17 @@
 //!   line per month = re-priced bill (current + FPA, rupees) - amount billed provisionally
 //!   (negative = credit), outside every tax / LPS base; `Bill::units_adjusted_kwh` = shares -
 //!   estimates, so `units_kwh + units_adjusted_kwh` = actual advance - provisional units.
+//! * Installment plans and DISCO-deferred amounts (BILLING-RULES 3.1-3.2, BILLING-RULES-2 4):
+//!   `[[installment]]` (data `terms.toml`: markup % p.a., days in year, max installments,
+//!   grants per fiscal year); [`installments::plan`] splits a granted amount into 2..=max
+//!   paisa-exact installments (remainder on the last, [`money::split_paisa`]),
+//!   [`installments::check_grant`] the once-per-fiscal-year limit; on a bill
+//!   ([`BillExtras::installment`], an [`InstallmentDue`]) an `installment` line (1 x principal)
+//!   and, after the first, `installment_markup` = balance before x markup % x days / days in
+//!   year, after the FPA block, outside the current bill, tax and LPS bases
+//!   (`Bill::installment_rs`, `installment_markup_rs`, `installment_balance_after_rs`);
+//!   [`BillExtras::deferred_rs`] -> `Bill::deferred_rs` (shown, not payable): `compute_inner`
+//!   step 9b. An accumulated reading carries them on its last month's bill only.
 //! * What the server issues for a reading spanning several bill months:
 //!   [`periods::compute_catch_up`], one bill on the reading's month with one line per earlier
 //!   month: `provisional_adjustment` (a provisional month corrected) or `accumulated_month`
@@ -113,6 +127,12 @@
 //! * Provisional bills: average rounded half up over the months of the 11 present in history
 //!   (either figure alone when the other is absent; none -> refused); at most 2 in a row
 //!   (B07, NEPRA on faulty meters); no LPS on the estimate (B07, 2020 K-Electric agreement).
+//! * Installments: 14% p.a. markup (press-reported), the rule's start 2019-01-01, at most 12
+//!   installments, a 365-day year, once per fiscal year (July-June; the caller counts grants):
+//!   all defaults of `[[installment]]`; no markup on the first installment; the markup rate is
+//!   the rule in force on the bill's issue date (not the grant date); markup printed to the
+//!   paisa, so the payable may carry paisa; the LPS-free first installment "if paid by the due
+//!   date" is the caller's (the installment is never in the LPS base).
 //! * Split of accumulated / corrected units by days (B07: "a policy choice"); every split
 //!   month priced on the issue date of the actual bill (crate-wide rule) with its own bill
 //!   month's FPA / QTA; the adjustment of a corrected month is outside the tax and LPS bases
@@ -133,6 +153,7 @@
 pub mod bill;
 pub mod data;
 pub mod error;
+pub mod installments;
 pub mod money;
 pub mod period;
 pub mod periods;
@@ -144,6 +165,7 @@ pub use bill::{
     BillInput, BillLine, Employee, LineBlock, ReadingFacts, ServiceStatus,
 };
 pub use error::BillingError;
+pub use installments::{InstallmentDue, InstallmentTerms};
 pub use period::YearMonth;
 pub use periods::{
     compute_accumulated, compute_catch_up, compute_corrected, compute_provisional,

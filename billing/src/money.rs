@@ -14,8 +14,13 @@
 //! 4. Current bill = sum of the rounded current-bill lines, rounded to whole rupees.
 //!    Total FPA = sum of the rounded FPA-block lines, rounded to whole rupees.
 //! 5. LPS = LPS rate x unrounded LPS base, rounded to whole rupees.
-//! 6. Payable within due date = arrears + current bill + total FPA (no further rounding: the
-//!    arrears are taken as given). Payable after due date = that + LPS.
+//! 6. Payable within due date = arrears + current bill + total FPA + installment + installment
+//!    markup (no further rounding: the arrears and the installment are taken as given, the
+//!    markup is a paisa-rounded line). Payable after due date = that + LPS.
+//! 7. Installment markup = plan balance x markup % x days / days in year, unrounded, printed
+//!    rounded to the paisa like any line. A granted amount is split into installments in whole
+//!    paisa ([`split_paisa`]): equal installments rounded down to the paisa, the remainder on
+//!    the last one.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -32,6 +37,25 @@ pub fn round_paisa(amount: Decimal) -> Decimal {
 #[inline]
 pub fn round_rupee(amount: Decimal) -> Decimal {
     round_to(amount, 0)
+}
+
+/// Splits a paisa-exact `amount` (`round_paisa(amount) == amount`) into `n >= 1` parts: `n - 1`
+/// equal parts of `amount / n` rounded toward zero to the paisa, the last part the remainder,
+/// so the parts sum to `amount` exactly. `None` when `n == 0` or `amount` has fractions of a
+/// paisa or is too large for integer paisa.
+pub fn split_paisa(amount: Decimal, n: u32) -> Option<Vec<Decimal>> {
+    if n == 0 || round_paisa(amount) != amount {
+        return None;
+    }
+    let mut p = amount;
+    p.rescale(2);
+    let paisa = p.mantissa();
+    let each = paisa / i128::from(n);
+    let last = paisa - each * i128::from(n - 1);
+    let d = |x: i128| Decimal::try_from_i128_with_scale(x, 2).ok();
+    let mut parts = vec![d(each)?; n as usize - 1];
+    parts.push(d(last)?);
+    Some(parts)
 }
 
 /// `round_dp_with_strategy(dp, MidpointAwayFromZero)` with a 64-bit fast path (bill amounts
@@ -75,7 +99,34 @@ mod tests {
         assert_eq!(round_paisa(dec!(-0.005)), dec!(-0.01));
     }
 
+    #[test]
+    fn split_paisa_remainder_on_the_last() {
+        assert_eq!(
+            split_paisa(dec!(10000.01), 3).unwrap(),
+            vec![dec!(3333.33), dec!(3333.33), dec!(3333.35)]
+        );
+        assert_eq!(split_paisa(dec!(100), 4).unwrap(), vec![dec!(25.00); 4]);
+        assert_eq!(split_paisa(dec!(0.05), 1).unwrap(), vec![dec!(0.05)]);
+        assert!(split_paisa(dec!(1.005), 2).is_none());
+        assert!(split_paisa(dec!(1), 0).is_none());
+    }
+
     proptest::proptest! {
+        #[test]
+        fn split_paisa_sums_exactly(paisa in 0i64..100_000_000_000_000, n in 1u32..=120) {
+            let amount = Decimal::new(paisa, 2);
+            let parts = split_paisa(amount, n).unwrap();
+            proptest::prop_assert_eq!(parts.len(), n as usize);
+            proptest::prop_assert_eq!(parts.iter().copied().sum::<Decimal>(), amount);
+            let each = parts[0];
+            for p in &parts[..parts.len() - 1] {
+                proptest::prop_assert_eq!(*p, each);
+            }
+            // The last part is within n - 1 paisa above the others.
+            let extra = parts[parts.len() - 1] - each;
+            proptest::prop_assert!(extra >= Decimal::ZERO && extra < Decimal::new(i64::from(n), 2));
+        }
+
         #[test]
         fn fast_path_matches_rust_decimal(m in proptest::num::i128::ANY, scale in 0u32..=28, dp in 0u32..=2) {
             let m = m % 10i128.pow(28);

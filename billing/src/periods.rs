@@ -417,7 +417,12 @@ impl<'b> Split<'b> {
     ) -> Result<Bill, BillingError> {
         let n = months.len();
         let (cycle, d) = months[k];
-        let e = chain.extras(book, extras, cycle, k == 0, input.issue_date);
+        let mut e = chain.extras(book, extras, cycle, k == 0, input.issue_date);
+        if k + 1 != n {
+            // An installment and a deferred amount belong to the bill issued (the last month).
+            e.installment = None;
+            e.deferred_rs = Decimal::ZERO;
+        }
         let mut i = *input;
         i.cycle = cycle;
         i.period_days = d;

@@ -54,7 +54,8 @@ pub struct LoadSummary {
     pub holidays: usize,
     /// Tariff entries of NEPRA-determined (subsidy) schedules added.
     pub determined_tariffs: usize,
-    /// Further / extra / income tax, long-period, employee free-unit and PF-penalty entries.
+    /// Further / extra / income tax, long-period, employee free-unit, PF-penalty, reading and
+    /// installment rule entries.
     pub rules: usize,
     /// Distribution companies added to the registry.
     pub discos: usize,
@@ -581,6 +582,24 @@ pub(crate) struct ProvisionalRule {
     pub label: Arc<str>,
 }
 
+/// Installment facility (BILLING-RULES 3.2 "Installments", BILLING-RULES-2 4).
+#[derive(Debug, Clone)]
+pub(crate) struct InstallmentRule {
+    pub ver: Box<str>,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    /// Markup per year as a fraction (percent / 100), pro-rata by days.
+    pub markup_fraction: Decimal,
+    /// The markup's year in days (the pro-rata denominator).
+    pub days_in_year: u32,
+    /// Most installments one grant may be split into (at least 2).
+    pub max_installments: u32,
+    /// Grants per consumer per fiscal year (July-June).
+    pub per_fiscal_year: u32,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
 /// How accumulated / corrected units are split over months (BILLING-RULES 2.3.6).
 #[derive(Debug, Clone)]
 pub(crate) struct SplitRule {
@@ -659,6 +678,7 @@ pub struct TariffBook {
     pub(crate) temp_disconnection: Vec<TempDisconnection>,
     pub(crate) provisional: Vec<ProvisionalRule>,
     pub(crate) split: Vec<SplitRule>,
+    pub(crate) installment: Vec<InstallmentRule>,
     /// Set on a what-if book ([`TariffBook::with_override`]): schedules from this index on are
     /// the proposal's and take precedence over every other schedule on the dates they cover.
     proposal_from: Option<usize>,
@@ -772,7 +792,8 @@ impl TariffBook {
                 + s.pf.len()
                 + s.temp_disconnection.len()
                 + s.provisional.len()
-                + s.split.len(),
+                + s.split.len()
+                + s.installment.len(),
             discos: s.discos.len(),
         };
         self.schedules.extend(s.schedules);
@@ -808,6 +829,7 @@ impl TariffBook {
         self.temp_disconnection.extend(s.temp_disconnection);
         self.provisional.extend(s.provisional);
         self.split.extend(s.split);
+        self.installment.extend(s.installment);
         self.reindex();
         summary
     }

@@ -130,6 +130,7 @@ impl<'a> CycleRun<'a> {
             units_carried_in_kwh: if c.tou { 0 } else { carried_in },
             employee,
             power_factor: r.power_factor,
+            ..BillExtras::default()
         };
         let period_days = (r.reading_date - r.previous_reading_date)
             .num_days()

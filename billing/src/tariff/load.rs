@@ -13,10 +13,10 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::{
-    base, Applies, Band, BillTax, Ed, Exempt, FixedBasis, Flat, Fpa, FreeUnits, Gst, LongPeriod,
-    PerUnit, PfFormula, PfPenalty, ProvisionalRule, Ptv, Qta, Residential, Schedule, Slab,
-    SlabPricing, SplitRule, Tariff, TariffBook, TariffKind, TaxKind, TaxSlab, TempDisconnection,
-    Terms, Tou,
+    base, Applies, Band, BillTax, Ed, Exempt, FixedBasis, Flat, Fpa, FreeUnits, Gst,
+    InstallmentRule, LongPeriod, PerUnit, PfFormula, PfPenalty, ProvisionalRule, Ptv, Qta,
+    Residential, Schedule, Slab, SlabPricing, SplitRule, Tariff, TariffBook, TariffKind, TaxKind,
+    TaxSlab, TempDisconnection, Terms, Tou,
 };
 use crate::error::BillingError;
 use crate::period::YearMonth;
@@ -82,6 +82,26 @@ struct RawFile {
     provisional: Vec<RawProvisional>,
     #[serde(default)]
     accumulated_split: Vec<RawSplit>,
+    #[serde(default)]
+    installment: Vec<RawInstallment>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInstallment {
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    markup_percent_per_year: String,
+    days_in_year: u32,
+    max_installments: u32,
+    per_fiscal_year: u32,
+    source: String,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -503,6 +523,7 @@ pub(super) struct Staged {
     pub temp_disconnection: Vec<TempDisconnection>,
     pub provisional: Vec<ProvisionalRule>,
     pub split: Vec<SplitRule>,
+    pub installment: Vec<InstallmentRule>,
 }
 
 fn invalid(item: &str, field: &'static str, reason: impl Into<String>) -> BillingError {
@@ -655,6 +676,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
         temp_disconnection: Vec::new(),
         provisional: Vec::new(),
         split: Vec::new(),
+        installment: Vec::new(),
     };
 
     // ---- schedules and tariffs
@@ -1124,6 +1146,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
 
     stage_rules(book, &raw, &mut st)?;
     stage_reading_rules(book, &raw, &mut st)?;
+    stage_installments(book, &raw, &mut st)?;
     Ok(st)
 }
 
@@ -1141,6 +1164,69 @@ fn new_start(
             key: from.to_string(),
         })
     }
+}
+
+/// Most installments a rule may allow.
+const MAX_INSTALLMENTS: u32 = 120;
+
+/// Installment facility rules (`[[installment]]`).
+fn stage_installments(
+    book: &TariffBook,
+    raw: &RawFile,
+    st: &mut Staged,
+) -> Result<(), BillingError> {
+    let mut starts: HashSet<NaiveDate> = book.installment.iter().map(|t| t.from).collect();
+    for r in &raw.installment {
+        let item = format!("installment from {}", r.effective_from);
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        new_start(&mut starts, "installment rule start", from)?;
+        let markup_fraction =
+            percent(&item, "markup_percent_per_year", &r.markup_percent_per_year)?;
+        if !matches!(r.days_in_year, 360 | 365 | 366) {
+            return Err(invalid(&item, "days_in_year", "must be 360, 365 or 366"));
+        }
+        if r.max_installments < 2 || r.max_installments > MAX_INSTALLMENTS {
+            return Err(invalid(
+                &item,
+                "max_installments",
+                format!("must be 2..={MAX_INSTALLMENTS} (one installment is no plan)"),
+            ));
+        }
+        if r.per_fiscal_year == 0 || r.per_fiscal_year > 12 {
+            return Err(invalid(&item, "per_fiscal_year", "must be 1..=12"));
+        }
+        if r.source.trim().is_empty() {
+            return Err(invalid(&item, "source", "must not be empty"));
+        }
+        let pct = markup_fraction * Decimal::ONE_HUNDRED;
+        st.installment.push(InstallmentRule {
+            ver: tag(
+                format!(
+                    "installments <= {} markup {}% p.a./{}d@{from}",
+                    r.max_installments,
+                    pct.normalize(),
+                    r.days_in_year
+                ),
+                r.confirmed,
+            ),
+            from,
+            to,
+            markup_fraction,
+            days_in_year: r.days_in_year,
+            max_installments: r.max_installments,
+            per_fiscal_year: r.per_fiscal_year,
+            confirmed: r.confirmed,
+            label: unconfirmed(
+                format!(
+                    "installment {}% p.a.@{from} ({})",
+                    pct.normalize(),
+                    r.source
+                ),
+                r.confirmed,
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Temporary disconnection, provisional bills, accumulated-reading split.
