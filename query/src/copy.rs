@@ -176,8 +176,13 @@ pub fn plan_copy(stmt: &Statement) -> Option<Result<CopyPlan, QueryError>> {
             let mut v = Vec::new();
             for c in columns {
                 let name = c.value.to_lowercase();
-                let Some(i) = all.iter().position(|(n, _)| *n == name) else {
-                    return Err(QueryError::InvalidArgument(format!(
+                // `\d consumers` shows the master's arrears as `opening_arrears`: accept both.
+                let key = match (table.name(), name.as_str()) {
+                    ("consumers", "opening_arrears") => "arrears",
+                    (_, n) => n,
+                };
+                let Some(i) = all.iter().position(|(n, _)| *n == key) else {
+                    return Err(QueryError::UndefinedColumn(format!(
                         "column \"{name}\" of relation \"{}\" does not exist",
                         table.name()
                     )));

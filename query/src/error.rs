@@ -35,6 +35,8 @@ pub enum QueryError {
     UndefinedFunction(String),
     #[error("{0}")]
     UndefinedParameter(String),
+    #[error("{0}")]
+    UndefinedColumn(String),
     #[error("COPY {table}: {} row(s) rejected, nothing was loaded; first: {}", .errors.len(), .errors.first().map(|e| e.to_string()).unwrap_or_default())]
     CopyRows {
         table: String,
@@ -68,6 +70,7 @@ impl QueryError {
             QueryError::UndefinedTable(_) => "42P01",
             QueryError::UndefinedFunction(_) => "42883",
             QueryError::UndefinedParameter(_) => "42P02",
+            QueryError::UndefinedColumn(_) => "42703",
             QueryError::CopyRows { errors, .. } => {
                 errors.first().map(|e| e.sqlstate).unwrap_or("22P02")
             }

@@ -275,6 +275,29 @@ async fn bad_input_gets_sqlstate_and_loses_nothing() {
         .map(|d| d.message().to_string())
         .unwrap_or_default();
     assert!(msg.contains("line 2") && msg.contains("reference"), "{msg}");
+    // An unknown COPY column is 42703, as in PostgreSQL; `opening_arrears` (the name `\d
+    // consumers` shows) is accepted for the master's arrears.
+    let e = copy_text(
+        &c,
+        "COPY payments (reference, no_such_column) FROM STDIN WITH (FORMAT csv)",
+        "",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "42703", "{e:?}");
+    let aliased = cons.replace("arrears,", "opening_arrears,");
+    assert_ne!(aliased, cons);
+    let mut r = row.clone();
+    r[ref_col] = "99999999999997";
+    r[disco_col] = "KESC";
+    let e = copy_text(&c, &aliased, &format!("{}\n", r.join(",")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        sqlstate(&e),
+        "23503",
+        "parsed with the alias, refused for the DISCO: {e:?}"
+    );
     // Windows (CRLF) and old Mac (CR) line ends: the bad row is still reported on line 3.
     for eol in ["\r\n", "\r"] {
         let data = format!(
