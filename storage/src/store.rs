@@ -1334,12 +1334,15 @@ pub(crate) fn bill_one(
                 .is_some_and(|l| std::ptr::eq(l, r))
     });
     let walk = provisional || months_by_days > 1 || !latest_after_actual;
-    let idx = Some(idx);
     let mut earlier: Vec<EarlierMonth> = Vec::new();
+    // The estimate limit counts the provisional-coded months in a row just before this one
+    // (billed or refused).
+    let mut estimates_before = 0u32;
     for k in (1..MAX_SPAN_MONTHS as i32).take_while(|_| walk) {
         let m = cycle.add_months(-k);
-        let reading = idx
-            .and_then(|i| st.reading_by_key.get(&(i, m)))
+        let reading = st
+            .reading_by_key
+            .get(&(idx, m))
             .and_then(|&j| st.readings.get(j as usize));
         match reading {
             Some(rd) if PROVISIONAL_CODES.contains(&rd.reading_code.as_str()) => {
@@ -1352,6 +1355,9 @@ pub(crate) fn bill_one(
                             .and_then(|&i| cb.bills.get(i as usize))
                     })
                     .filter(|b| b.flags & BILL_PROVISIONAL != 0);
+                if earlier.len() == estimates_before as usize {
+                    estimates_before += 1;
+                }
                 earlier.push(match bill {
                     Some(b) => EarlierMonth::Provisional(ProvisionalBilled {
                         cycle: m,
@@ -1370,15 +1376,6 @@ pub(crate) fn bill_one(
         }
     }
     earlier.reverse();
-    // The estimate limit counts the provisional-coded months in a row (billed or refused).
-    let estimates_before = earlier
-        .iter()
-        .rev()
-        .take_while(|e| {
-            let m = e.cycle();
-            idx.and_then(|i| st.reading_by_key.get(&(i, m))).is_some()
-        })
-        .count() as u32;
     if provisional {
         return compute_provisional(book, input, extras, estimates_before).map(|b| (b, None));
     }
