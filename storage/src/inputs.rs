@@ -12,6 +12,7 @@ use billing::{
 };
 use chrono::NaiveDate;
 
+use crate::plans::Plans;
 use crate::rows::{decimal_from_paisa, BillRow, Consumer, ConsumerStatus, Reading};
 use crate::store::{fiscal_year, CycleBills, State};
 
@@ -49,6 +50,8 @@ pub(crate) enum Prepared<'a> {
         extras: BillExtras,
         /// The previous bill's LPS, in `input.arrears_rs` (it was not paid by its due date).
         lps_in_arrears_paisa: i64,
+        /// The plan (index in the consumer's plans) whose installment `extras` carries.
+        installment_plan: Option<u16>,
     },
 }
 
@@ -99,7 +102,7 @@ impl<'a> CycleRun<'a> {
                 o.lps_in_arrears_paisa,
             ),
             None => {
-                let lps = self.lps_owed(c.reference);
+                let lps = self.lps_owed(c.reference, dynamic.plans.as_deref());
                 (
                     dynamic.balance_paisa.saturating_add(lps),
                     dynamic.carried_kwh,
@@ -125,12 +128,19 @@ impl<'a> CycleRun<'a> {
             }
             _ => None,
         };
+        let installment = dynamic
+            .plans
+            .as_deref()
+            .and_then(|p| p.due(cycle, self.issue_date, old.is_some()));
         let extras = BillExtras {
             strn_registered: c.strn_registered,
             units_carried_in_kwh: if c.tou { 0 } else { carried_in },
             employee,
             power_factor: r.power_factor,
-            ..BillExtras::default()
+            installment: installment.map(|(_, d)| d),
+            deferred_rs: installment
+                .map(|(_, d)| d.outstanding_before_rs - d.principal_rs)
+                .unwrap_or_default(),
         };
         let period_days = (r.reading_date - r.previous_reading_date)
             .num_days()
@@ -158,13 +168,16 @@ impl<'a> CycleRun<'a> {
             input,
             extras,
             lps_in_arrears_paisa,
+            installment_plan: installment.map(|(i, _)| i),
         }
     }
 
     /// The LPS of the consumer's bill of last month when it was not paid in full by its due
     /// date: the payments valued from its issue date to its due date fall short of its payable
-    /// within due date (nothing when that was a credit or carried no LPS).
-    fn lps_owed(&self, reference: u64) -> i64 {
+    /// within due date (nothing when that was a credit or carried no LPS). When installments
+    /// were granted against that bill by its due date, only its payable less the deferred
+    /// amount was due.
+    fn lps_owed(&self, reference: u64, plans: Option<&Plans>) -> i64 {
         let Some(b) = self.last_month.and_then(|cb| {
             cb.by_reference
                 .get(&reference)
@@ -185,7 +198,17 @@ impl<'a> CycleRun<'a> {
             .filter(|p| p.value_date >= b.issue_date && p.value_date <= b.due_date)
             .map(|p| p.amount_paisa)
             .sum();
-        if paid >= b.payable_within_due_paisa {
+        let deferred: i64 = plans
+            .into_iter()
+            .flat_map(|p| &p.0)
+            .filter(|p| {
+                p.granted_against == Some(b.cycle)
+                    && p.granted_on >= b.issue_date
+                    && p.granted_on <= b.due_date
+            })
+            .map(|p| p.deferred_at_grant_paisa())
+            .sum();
+        if paid >= b.payable_within_due_paisa.saturating_sub(deferred) {
             0
         } else {
             b.lps_paisa

@@ -24,6 +24,7 @@
 pub mod error;
 mod inputs;
 pub mod journal;
+pub mod plans;
 pub mod rows;
 pub mod simulate;
 pub mod store;
@@ -42,6 +43,6 @@ pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 pub use rows::*;
 pub use simulate::{Simulation, SimulationRow};
 pub use store::{
-    Backend, CategoryTotal, CycleBills, CycleSummary, PaymentSummary, RecoveryReport, State, Store,
-    Table, CHUNK_ROWS,
+    Backend, CategoryTotal, CycleBills, CycleSummary, GrantSummary, PaymentSummary, RecoveryReport,
+    State, Store, Table, CHUNK_ROWS,
 };

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{RowError, StorageError};
 use crate::inputs::{previous_payable, CycleRun, Prepared};
 use crate::journal::{Committer, FileJournal, Log, ReplayStats, SledLog};
+use crate::plans::{BillInstallment, Grant, InstallmentPlan, Plans};
 use crate::rows::*;
 
 /// Rows per sealed chunk. Sealed chunks never change, so the SQL layer converts each one to
@@ -112,6 +113,8 @@ pub struct ConsumerDyn {
     /// The reading before the latest one was an estimate (`AVG` / `LCK`): the latest reading
     /// may cover earlier months even over a short period.
     pub after_estimate: bool,
+    /// Installment plans granted (`CALL grant_installments`); `None` for most consumers.
+    pub plans: Option<Box<Plans>>,
 }
 
 /// Pakistan's fiscal year runs July to June; the year it starts in.
@@ -144,6 +147,25 @@ pub struct CycleBills {
     /// when this run re-billed the cycle (`None`: no previous bill for it); empty on a first
     /// run. SQL `bills.previous_payable_within_due` and `difference`.
     pub previous_payable_within_due_paisa: Vec<Option<i64>>,
+    /// The bills that carry an installment of a plan, by bill index (few: kept aside).
+    pub installments: HashMap<u32, BillInstallment>,
+}
+
+impl CycleBills {
+    /// What bill `i` carries of an installment plan, if anything.
+    pub fn installment(&self, i: u32) -> Option<&BillInstallment> {
+        if self.installments.is_empty() {
+            return None;
+        }
+        self.installments.get(&i)
+    }
+
+    /// Installment and markup of bill `i` (in its payable, outside its current bill).
+    fn installment_paisa(&self, i: u32) -> i64 {
+        self.installment(i)
+            .map(|x| x.installment_paisa.saturating_add(x.markup_paisa))
+            .unwrap_or(0)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -165,6 +187,19 @@ pub struct CycleSummary {
     pub payable_paisa: i64,
     pub by_category: Vec<CategoryTotal>,
     pub elapsed_ms: u64,
+}
+
+/// What `CALL grant_installments` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrantSummary {
+    pub grant: Grant,
+    /// Stays in the balance: due with the latest bill, by `first_due_date`.
+    pub first_installment_paisa: i64,
+    /// Left the balance: billed as installments 2..n on the next bills.
+    pub deferred_paisa: i64,
+    pub first_due_date: Option<NaiveDate>,
+    pub markup_percent_per_year: rust_decimal::Decimal,
+    pub source: String,
 }
 
 /// What a payment batch did.
@@ -191,6 +226,8 @@ pub enum Record {
         #[serde(with = "crate::rows::date_days")]
         issue_date: NaiveDate,
     },
+    /// `CALL grant_installments`, resolved.
+    GrantInstallments(Grant),
 }
 
 /// A loaded operator tariff file (kept so the `tariffs` table and restarts show it).
@@ -943,6 +980,7 @@ impl State {
             corrected: Vec<(u64, Vec<(YearMonth, u64)>)>,
             refusals: Vec<BillRefusal>,
             without_reading: u64,
+            installments: Vec<(u32, BillInstallment)>,
         }
         let run = CycleRun {
             st: self,
@@ -973,10 +1011,11 @@ impl State {
                             corrected: Vec::new(),
                             refusals: Vec::new(),
                             without_reading: 0,
+                            installments: Vec::new(),
                         };
                         let mut history: Vec<(YearMonth, u64)> = Vec::with_capacity(24);
                         for idx in lo..hi {
-                            let (c, r, input, extras, lps_in_arrears_paisa) =
+                            let (c, r, input, extras, lps_in_arrears_paisa, plan) =
                                 match run.prepare(idx, &mut history) {
                                     Prepared::Skip => continue,
                                     Prepared::NoReading => {
@@ -989,8 +1028,16 @@ impl State {
                                         input,
                                         extras,
                                         lps_in_arrears_paisa,
+                                        installment_plan,
                                         ..
-                                    } => (consumer, reading, input, extras, lps_in_arrears_paisa),
+                                    } => (
+                                        consumer,
+                                        reading,
+                                        input,
+                                        extras,
+                                        lps_in_arrears_paisa,
+                                        installment_plan,
+                                    ),
                                 };
                             match bill_one(
                                 self, &self.book, idx as u32, c, r, &input, &extras, priors,
@@ -1018,6 +1065,23 @@ impl State {
                                             0
                                         });
                                     let bill_idx = part.bills.len() as u32;
+                                    if let Some(plan) = plan {
+                                        part.installments.push((
+                                            bill_idx,
+                                            BillInstallment {
+                                                plan,
+                                                installment_paisa: paisa_from_decimal(
+                                                    b.installment_rs,
+                                                ),
+                                                markup_paisa: paisa_from_decimal(
+                                                    b.installment_markup_rs,
+                                                ),
+                                                deferred_after_paisa: paisa_from_decimal(
+                                                    b.installment_balance_after_rs,
+                                                ),
+                                            },
+                                        ));
+                                    }
                                     let first_line = part.lines.len() as u32;
                                     for (seq, l) in b.lines.iter().enumerate() {
                                         let ids = (
@@ -1130,6 +1194,8 @@ impl State {
         let mut refusals = first.refusals;
         let mut corrected = first.corrected;
         let mut without_reading = first.without_reading;
+        let mut installments: HashMap<u32, BillInstallment> =
+            first.installments.into_iter().collect();
         for mut p in parts {
             if p.dict_full {
                 return Err(dict_full());
@@ -1155,6 +1221,7 @@ impl State {
                 b.band = texts[usize::from(b.band)];
                 b.versions = texts[usize::from(b.versions)];
             }
+            installments.extend(p.installments.into_iter().map(|(i, x)| (i + base_bill, x)));
             bills.append(&mut p.bills);
             lines.append(&mut p.lines);
             refusals.append(&mut p.refusals);
@@ -1200,6 +1267,7 @@ impl State {
             corrected,
             by_reference,
             summary,
+            installments,
         })
     }
 
@@ -1208,8 +1276,15 @@ impl State {
         // Undo the balance effect of an earlier run of the same cycle (re-billing).
         let fy = fiscal_year(cb.cycle);
         if let Some(old) = self.cycles.get(&key).cloned() {
-            for b in &old.bills {
+            for (i, b) in old.bills.iter().enumerate() {
+                let installment = old.installment(i as u32);
                 if let Some(d) = self.consumer_dyn.get_mut(b.consumer_idx as usize) {
+                    if let (Some(x), Some(p)) = (installment, d.plans.as_deref_mut()) {
+                        p.unbilled(x.plan, cb.cycle);
+                    }
+                    d.balance_paisa = d
+                        .balance_paisa
+                        .saturating_sub(old.installment_paisa(i as u32));
                     d.carried_kwh = b.units_carried_in_kwh;
                     if d.fy_free_used.0 == fy {
                         d.fy_free_used.1 =
@@ -1237,13 +1312,20 @@ impl State {
             }
         }
         let earlier_run = self.cycles.get(&key).cloned();
-        for b in &cb.bills {
+        for (i, b) in cb.bills.iter().enumerate() {
             // The previous bill's LPS enters the balance once: with the first bill that
             // carried it (a re-bill keeps its first arrears, LPS included).
             let lps_new = earlier_run
                 .as_ref()
                 .is_none_or(|o| !o.by_reference.contains_key(&b.reference));
+            let installment = cb.installment(i as u32);
             if let Some(d) = self.consumer_dyn.get_mut(b.consumer_idx as usize) {
+                if let (Some(x), Some(p)) = (installment, d.plans.as_deref_mut()) {
+                    p.billed(x.plan, cb.cycle, cb.issue_date);
+                }
+                d.balance_paisa = d
+                    .balance_paisa
+                    .saturating_add(cb.installment_paisa(i as u32));
                 if lps_new {
                     d.balance_paisa = d.balance_paisa.saturating_add(b.lps_in_arrears_paisa);
                 }
@@ -1267,6 +1349,153 @@ impl State {
         let summary = cb.summary.clone();
         self.cycles.insert(key, Arc::new(cb));
         summary
+    }
+
+    /// The consumer's latest bill: its cycle bills and index.
+    pub fn latest_bill(&self, reference: u64) -> Option<(&CycleBills, u32)> {
+        let (_, c) = self.consumer(reference)?;
+        let disco = c.disco.to_string();
+        let (lo, hi) = (
+            YearMonth {
+                year: i32::MIN,
+                month: 1,
+            },
+            YearMonth {
+                year: i32::MAX,
+                month: 12,
+            },
+        );
+        self.cycles
+            .range((disco.clone(), lo)..=(disco, hi))
+            .rev()
+            .find_map(|(_, cb)| cb.by_reference.get(&reference).map(|&i| (&**cb, i)))
+    }
+
+    /// Checks a grant of installments and fixes its amount (default: the whole outstanding
+    /// balance) and date (default: the issue date of the consumer's latest bill). Changes
+    /// nothing; the live CALL and replay both run it.
+    pub(crate) fn resolve_grant(
+        &self,
+        reference: u64,
+        installments: u32,
+        amount_paisa: Option<i64>,
+        granted_on: Option<NaiveDate>,
+    ) -> Result<(Grant, Vec<i64>), StorageError> {
+        let Some((idx, c)) = self.consumer(reference) else {
+            return Err(StorageError::NotFound(format!(
+                "no consumer with reference {reference:014}"
+            )));
+        };
+        if c.status == ConsumerStatus::PermDisconnected {
+            return Err(StorageError::Invalid(format!(
+                "{reference:014} is permanently disconnected: no later bill would carry the \
+                 installments"
+            )));
+        }
+        let d = self
+            .consumer_dyn
+            .get(idx as usize)
+            .ok_or_else(|| StorageError::NotFound(format!("no state for {reference:014}")))?;
+        let latest = self.latest_bill(reference);
+        let latest_issue = latest
+            .and_then(|(cb, i)| cb.bills.get(i as usize))
+            .map(|b| b.issue_date);
+        let granted_on = match (granted_on, latest_issue) {
+            (Some(g), Some(issue)) if g < issue => {
+                return Err(StorageError::Invalid(format!(
+                    "grant date {g} is before {issue}, the issue date of {reference:014}'s \
+                     latest bill"
+                )))
+            }
+            (Some(g), _) => g,
+            (None, Some(issue)) => issue,
+            (None, None) => {
+                return Err(StorageError::Invalid(format!(
+                    "{reference:014} has no bill yet: give the grant date"
+                )))
+            }
+        };
+        if let Some(p) = d.plans.as_deref().and_then(Plans::latest) {
+            if !p.finished() {
+                return Err(StorageError::Invalid(format!(
+                    "{reference:014} already has installments granted on {} with Rs {} \
+                     still deferred",
+                    p.granted_on,
+                    decimal_from_paisa(p.outstanding_paisa())
+                )));
+            }
+        }
+        let fy = billing::installments::fiscal_year_start(granted_on);
+        let this_year = d
+            .plans
+            .as_deref()
+            .map(|p| {
+                p.0.iter()
+                    .filter(|p| billing::installments::fiscal_year_start(p.granted_on) == fy)
+                    .count()
+            })
+            .unwrap_or(0);
+        billing::installments::check_grant(&self.book, granted_on, this_year as u32)?;
+        let outstanding = d.balance_paisa;
+        if outstanding <= 0 {
+            return Err(StorageError::Invalid(format!(
+                "{reference:014} owes nothing (balance Rs {}): nothing to grant in installments",
+                decimal_from_paisa(outstanding)
+            )));
+        }
+        let amount = amount_paisa.unwrap_or(outstanding);
+        if amount > outstanding {
+            return Err(StorageError::Invalid(format!(
+                "amount Rs {} is more than {reference:014} owes (Rs {})",
+                decimal_from_paisa(amount),
+                decimal_from_paisa(outstanding)
+            )));
+        }
+        let split = billing::installments::plan(
+            &self.book,
+            decimal_from_paisa(amount),
+            installments,
+            granted_on,
+        )?;
+        let split: Vec<i64> = split.into_iter().map(paisa_from_decimal).collect();
+        Ok((
+            Grant {
+                reference,
+                installments,
+                amount_paisa: amount,
+                granted_on,
+            },
+            split,
+        ))
+    }
+
+    /// Applies a resolved grant: the installments after the first leave the balance.
+    fn apply_grant(&mut self, g: &Grant) -> Result<(), StorageError> {
+        let (_, split) = self.resolve_grant(
+            g.reference,
+            g.installments,
+            Some(g.amount_paisa),
+            Some(g.granted_on),
+        )?;
+        let against = self.latest_bill(g.reference).map(|(cb, _)| cb.cycle);
+        let Some(&idx) = self.consumer_by_ref.get(&g.reference) else {
+            return Ok(());
+        };
+        let Some(d) = self.consumer_dyn.get_mut(idx as usize) else {
+            return Ok(());
+        };
+        let plan = InstallmentPlan {
+            granted_on: g.granted_on,
+            granted_against: against,
+            amount_paisa: g.amount_paisa,
+            installments: split,
+            billed: Vec::new(),
+        };
+        d.balance_paisa = d
+            .balance_paisa
+            .saturating_sub(plan.deferred_at_grant_paisa());
+        d.plans.get_or_insert_with(Default::default).0.push(plan);
+        Ok(())
     }
 
     /// Replaces (or with `None` removes) one month of a consumer's billed-units history.
@@ -1754,6 +1983,57 @@ impl Store {
         Ok(summary)
     }
 
+    /// Grants installments of an amount the consumer owes (`CALL grant_installments`):
+    /// `amount` defaults to the whole outstanding balance, `granted_on` to the issue date of
+    /// the consumer's latest bill (no clock, as in billing). See [`crate::plans`].
+    pub fn grant_installments(
+        &self,
+        reference: u64,
+        installments: u32,
+        amount: Option<rust_decimal::Decimal>,
+        granted_on: Option<NaiveDate>,
+    ) -> Result<GrantSummary, StorageError> {
+        let amount_paisa = match amount {
+            None => None,
+            Some(a) => Some(
+                checked_paisa(a)
+                    .filter(|p| decimal_from_paisa(*p) == a)
+                    .ok_or_else(|| {
+                        StorageError::Invalid(format!(
+                            "amount {a} is not a whole number of paisa in range"
+                        ))
+                    })?,
+            ),
+        };
+        let (ticket, summary) = {
+            let mut st = self.state.write();
+            let (grant, split) =
+                st.resolve_grant(reference, installments, amount_paisa, granted_on)?;
+            let t = self
+                .committer
+                .submit(encode(&Record::GrantInstallments(grant.clone()))?)?;
+            st.apply(Record::GrantInstallments(grant.clone()))?;
+            let terms = billing::installments::terms(&st.book, grant.granted_on)?;
+            let due = st
+                .latest_bill(reference)
+                .and_then(|(cb, i)| cb.bills.get(i as usize))
+                .map(|b| b.due_date);
+            (
+                t,
+                GrantSummary {
+                    first_installment_paisa: split.first().copied().unwrap_or(0),
+                    deferred_paisa: split.iter().skip(1).sum(),
+                    first_due_date: due,
+                    markup_percent_per_year: terms.markup_percent_per_year,
+                    source: terms.source,
+                    grant,
+                },
+            )
+        };
+        ticket.wait()?;
+        Ok(summary)
+    }
+
     /// Flushes the journal writer (graceful shutdown).
     pub fn shutdown(&self) {
         self.committer.shutdown();
@@ -1775,7 +2055,8 @@ fn apply_replayed(st: &mut State, mut rec: Record) -> Result<(), StorageError> {
             let mut keep = dup.iter().map(|d| !d);
             rows.retain(|_| keep.next().unwrap_or(true));
         }
-        Record::Tariff { .. } | Record::BillCycle { .. } => {}
+        // Checked again by its apply (which needs the installments it computes).
+        Record::Tariff { .. } | Record::BillCycle { .. } | Record::GrantInstallments(_) => {}
     }
     st.apply(rec)?;
     Ok(())
@@ -1825,11 +2106,21 @@ impl State {
                 self.install_cycle(cb);
                 Applied::Cycle
             }
+            Record::GrantInstallments(g) => {
+                self.apply_grant(&g)?;
+                Applied::Rows
+            }
         };
         self.version += 1;
         Ok(applied)
     }
 }
+
+// A child of this module: its tests reach the store's state lock.
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+#[path = "plans_tests.rs"]
+mod plans_tests;
 
 #[cfg(test)]
 mod tests {
