@@ -9,6 +9,13 @@
 //!   row. Journaled as the command, so a restart recomputes every run in order.
 //! - `CALL load_tariff('<name>', '<toml text>')`: loads a schedule / FPA / QTA / tax file
 //!   (validated whole, journaled, effective immediately).
+//! - `CALL grant_installments('<reference>', '<n>' [, '<amount Rs>' [, '<grant date>']])`:
+//!   grants `n` installments (2..=the `[[installment]]` rule's maximum, once per fiscal year,
+//!   one plan at a time) of the amount (default: all the consumer owes) on the date (default:
+//!   the issue date of the consumer's latest bill, never earlier). The first installment stays
+//!   due with that bill; the rest are deferred and billed one per later bill with markup
+//!   (`installment`, `installment_markup` lines; `bills.installment`, `installment_markup`,
+//!   `deferred`; table `installment_plans`). Journaled. One row: the plan.
 //! - `CALL simulate_tariff('<toml text | file name>', '<yyyy-mm>' [, '<disco>'])`: what-if.
 //!   Re-prices every consumer of the already-billed cycle (of one DISCO, or of every DISCO
 //!   that billed it) under the proposal, whose schedules take precedence over the book on the
@@ -25,7 +32,9 @@ use std::sync::Arc;
 
 use billing::YearMonth;
 use chrono::NaiveDate;
-use datafusion::arrow::array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    ArrayRef, Date32Array, Decimal128Array, Int32Array, Int64Array, RecordBatch, StringArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, Value,
@@ -173,9 +182,24 @@ pub fn call_schema(name: &str) -> Result<SchemaRef, QueryError> {
                 money("subsidy_change"),
             ]
         }
+        "grant_installments" => {
+            let money = |n: &str| Field::new(n, DataType::Decimal128(18, 2), false);
+            vec![
+                Field::new("reference", DataType::Utf8, false),
+                Field::new("granted_on", DataType::Date32, false),
+                money("amount"),
+                Field::new("installments", DataType::Int32, false),
+                money("first_installment"),
+                Field::new("first_due_date", DataType::Date32, true),
+                money("deferred"),
+                Field::new("markup_percent_per_year", DataType::Decimal128(8, 4), false),
+                Field::new("rule", DataType::Utf8, false),
+            ]
+        }
         other => {
             return Err(QueryError::UndefinedFunction(format!(
-                "procedure {other} does not exist (bill_cycle, load_tariff, simulate_tariff)"
+                "procedure {other} does not exist (bill_cycle, grant_installments, load_tariff, \
+                 simulate_tariff)"
             )))
         }
     };
@@ -192,6 +216,7 @@ pub fn run_call(store: &Store, call: &Call) -> Result<RecordBatch, QueryError> {
     }
     let schema = call_schema(&call.name)?;
     let max_args = match call.name.as_str() {
+        "grant_installments" => 4,
         "bill_cycle" | "simulate_tariff" => 3,
         _ => 2,
     };
@@ -260,9 +285,61 @@ pub fn run_call(store: &Store, call: &Call) -> Result<RecordBatch, QueryError> {
             let sim = store.simulate_tariff(proposal, cycle, disco.as_deref())?;
             simulation_columns(&sim)?
         }
+        "grant_installments" => {
+            let reference = arg(0, "reference")?;
+            let reference = reference
+                .parse::<billing::reference::Reference>()
+                .map_err(|e| {
+                    QueryError::InvalidArgument(format!("invalid reference {reference:?}: {e}"))
+                })?
+                .as_u64();
+            let n = arg(1, "number of installments")?;
+            let n: u32 = n.trim().parse().map_err(|_| {
+                QueryError::InvalidArgument(format!("invalid number of installments {n:?}"))
+            })?;
+            let amount = match call.args.get(2).map(|a| a.trim()) {
+                None | Some("") => None,
+                Some(a) => Some(a.parse::<rust_decimal::Decimal>().map_err(|_| {
+                    QueryError::InvalidArgument(format!(
+                        "invalid amount {a:?} (rupees, e.g. 1500.50)"
+                    ))
+                })?),
+            };
+            let date = match call.args.get(3) {
+                Some(d) => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                    QueryError::InvalidArgument(format!("invalid grant date {d:?}"))
+                })?),
+                None => None,
+            };
+            let g = store.grant_installments(reference, n, amount, date)?;
+            let day = |d: NaiveDate| {
+                chrono::Datelike::num_days_from_ce(&d) - 719_163 // Date32: days since 1970
+            };
+            vec![
+                Arc::new(StringArray::from(vec![format!("{reference:014}")])),
+                Arc::new(Date32Array::from(vec![day(g.grant.granted_on)])),
+                money_column(vec![i128::from(g.grant.amount_paisa)])?,
+                Arc::new(Int32Array::from(vec![g.grant.installments as i32])),
+                money_column(vec![i128::from(g.first_installment_paisa)])?,
+                Arc::new(Date32Array::from(vec![g.first_due_date.map(day)])),
+                money_column(vec![i128::from(g.deferred_paisa)])?,
+                Arc::new(
+                    Decimal128Array::from(vec![scaled_e4(g.markup_percent_per_year)])
+                        .with_precision_and_scale(8, 4)
+                        .map_err(datafusion::error::DataFusionError::from)?,
+                ),
+                Arc::new(StringArray::from(vec![g.source])),
+            ]
+        }
         _ => unreachable!("call_schema rejected unknown names"),
     };
     Ok(RecordBatch::try_new(schema, cols).map_err(datafusion::error::DataFusionError::from)?)
+}
+
+/// A decimal as its mantissa at scale 4 (half away from zero).
+fn scaled_e4(d: rust_decimal::Decimal) -> i128 {
+    let r = d.round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    r.mantissa() * 10i128.pow(4 - r.scale().min(4))
 }
 
 fn money_column(values: Vec<i128>) -> Result<ArrayRef, QueryError> {

@@ -51,10 +51,11 @@ pub enum TableKind {
     BillRefusals,
     EmployerCost,
     Tariffs,
+    InstallmentPlans,
 }
 
 impl TableKind {
-    pub const ALL: [TableKind; 8] = [
+    pub const ALL: [TableKind; 9] = [
         TableKind::Consumers,
         TableKind::Readings,
         TableKind::Bills,
@@ -63,6 +64,7 @@ impl TableKind {
         TableKind::EmployerCost,
         TableKind::Payments,
         TableKind::Tariffs,
+        TableKind::InstallmentPlans,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -74,6 +76,7 @@ impl TableKind {
             TableKind::BillRefusals => "bill_refusals",
             TableKind::EmployerCost => "employer_cost",
             TableKind::Tariffs => "tariffs",
+            TableKind::InstallmentPlans => "installment_plans",
         }
     }
     pub fn schema(self) -> SchemaRef {
@@ -169,6 +172,9 @@ impl TableKind {
                 f("accumulated_months", DataType::Int32, false),
                 f("accumulated_amount", money(), false),
                 f("lps_in_arrears", money(), false),
+                f("installment", money(), false),
+                f("installment_markup", money(), false),
+                f("deferred", money(), false),
             ],
             TableKind::BillLines => vec![
                 f("reference", text.clone(), false),
@@ -194,6 +200,18 @@ impl TableKind {
                 f("employees", DataType::Int64, false),
                 f("free_units", DataType::Int64, false),
                 f("concession", money(), false),
+            ],
+            TableKind::InstallmentPlans => vec![
+                f("reference", text.clone(), false),
+                f("plan", DataType::Int32, false),
+                f("granted_on", DataType::Date32, false),
+                f("granted_against", text.clone(), true),
+                f("amount", money(), false),
+                f("installments", DataType::Int32, false),
+                f("first_installment", money(), false),
+                f("installments_billed", DataType::Int32, false),
+                f("deferred_outstanding", money(), false),
+                f("finished", DataType::Boolean, false),
             ],
             TableKind::Tariffs => vec![
                 f("schedule_id", text.clone(), false),
@@ -459,6 +477,22 @@ fn bill_col(cb: &CycleBills, rows: &[&BillRow], col: usize) -> DfResult<ArrayRef
         28 => col_i32(rows, |b| i32::from(b.accumulated_months)),
         29 => money(|b| b.accumulated_paisa)?,
         30 => money(|b| b.lps_in_arrears_paisa)?,
+        31..=33 => {
+            // Few bills carry an installment: no lookup at all for a cycle without any.
+            let any = !cb.installments.is_empty();
+            let of = |b: &BillRow| {
+                any.then(|| cb.by_reference.get(&b.reference))
+                    .flatten()
+                    .and_then(|&i| cb.installment(i))
+            };
+            col_dec(rows, 18, 2, |b| {
+                i128::from(of(b).map_or(0, |x| match col {
+                    31 => x.installment_paisa,
+                    32 => x.markup_paisa,
+                    _ => x.deferred_after_paisa,
+                }))
+            })?
+        }
         _ => return Err(no_column(TableKind::Bills, col)),
     })
 }
@@ -581,6 +615,50 @@ pub fn employer_cost_batch(st: &State) -> DfResult<RecordBatch> {
     ];
     Ok(RecordBatch::try_new(
         TableKind::EmployerCost.schema(),
+        cols,
+    )?)
+}
+
+/// Every installment plan granted (`CALL grant_installments`), oldest first per consumer.
+/// `installments_billed` counts the installments after the first that later bills carried
+/// (the first is due with the bill the grant was made against).
+pub fn installment_plans_batch(st: &State, p_ref: Option<Option<u64>>) -> DfResult<RecordBatch> {
+    let mut rows: Vec<(u64, usize, &storage::plans::InstallmentPlan)> = Vec::new();
+    for (idx, d) in st.consumer_dyn.iter().enumerate() {
+        let Some(plans) = d.plans.as_deref() else {
+            continue;
+        };
+        let Some(c) = st.consumers.get(idx) else {
+            continue;
+        };
+        if p_ref.is_some_and(|want| want != Some(c.reference)) {
+            continue;
+        }
+        rows.extend(
+            plans
+                .0
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (c.reference, i + 1, p)),
+        );
+    }
+    let r = &rows[..];
+    let cols: Vec<ArrayRef> = vec![
+        col_ref(r, |x| x.0),
+        col_i32(r, |x| x.1 as i32),
+        col_date(r, |x| x.2.granted_on),
+        col_opt_str_owned(r, |x| x.2.granted_against.map(|m| m.to_string())),
+        col_dec(r, 18, 2, |x| i128::from(x.2.amount_paisa))?,
+        col_i32(r, |x| x.2.installments.len() as i32),
+        col_dec(r, 18, 2, |x| {
+            i128::from(x.2.installments.first().copied().unwrap_or(0))
+        })?,
+        col_i32(r, |x| x.2.billed.len() as i32),
+        col_dec(r, 18, 2, |x| i128::from(x.2.outstanding_paisa()))?,
+        col_bool(r, |x| x.2.finished()),
+    ];
+    Ok(RecordBatch::try_new(
+        TableKind::InstallmentPlans.schema(),
         cols,
     )?)
 }
@@ -769,6 +847,9 @@ impl StoreTable {
             TableKind::Tariffs => v.push(whole(tariffs_batch(st)?)?),
             TableKind::BillRefusals => v.push(whole(refusals_batch(st, p.reference)?)?),
             TableKind::EmployerCost => v.push(whole(employer_cost_batch(st)?)?),
+            TableKind::InstallmentPlans => {
+                v.push(whole(installment_plans_batch(st, p.reference)?)?)
+            }
             TableKind::Consumers => {
                 if let Some(r) = p.reference {
                     let rows: Vec<&Consumer> = r
@@ -964,6 +1045,7 @@ mod tests {
             by_reference: Default::default(),
             summary: Default::default(),
             previous_payable_within_due_paisa: Vec::new(),
+            installments: Default::default(),
         }
     }
 

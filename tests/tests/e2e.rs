@@ -465,9 +465,9 @@ async fn psql_and_psycopg_work_against_the_binary() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("COPY 1"));
 
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/psycopg_check.py");
+    let script = format!("{}/python/psycopg_check.py", manifest_dir());
     let out = std::process::Command::new("python3")
-        .args([script, &server.conn_str()])
+        .args([script.as_str(), &server.conn_str()])
         .output()
         .expect("python3 runs");
     assert!(
@@ -1258,5 +1258,231 @@ async fn a_connection_over_the_limit_gets_53300_and_the_others_carry_on() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(ok, "the freed slot was never served");
+    server.stop();
+}
+
+/// Installments (CALL grant_installments): the first installment stays due with the bill the
+/// grant was made against, the rest are billed one per later bill with markup (14 % a year
+/// pro-rata, the documented UNCONFIRMED default), visible in `bills`, `bill_lines` and
+/// `installment_plans`, and all of it survives kill -9.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installments_through_the_server() {
+    let (disco, server, c) = served_disco(400, 23).await;
+    let (gen, data) = (disco.gen.clone(), disco.data.clone());
+    copy_file(&c, "readings", &gen.join("readings.csv"))
+        .await
+        .unwrap();
+    let name = one(&c, "SELECT disco FROM consumers LIMIT 1").await;
+    c.simple_query(&format!(
+        "CALL bill_cycle('{name}', '2026-11', '2026-12-04')"
+    ))
+    .await
+    .unwrap();
+    // Two A-1a consumers with a bill of more than Rs 1,000 and a plain reading.
+    let picked = rows(
+        &c.simple_query(
+            "SELECT b.reference, b.payable_within_due, b.due_date, r.reading_date, r.offpeak_present \
+             FROM bills b JOIN readings r ON r.reference = b.reference AND r.cycle = b.cycle \
+             JOIN consumers k ON k.reference = b.reference \
+             WHERE b.tariff = 'A-1a' AND NOT k.tou AND k.employee_grade IS NULL \
+             AND r.reading_code = 'OK' AND b.payable_within_due > 1000 \
+             ORDER BY b.reference LIMIT 2",
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(picked.len(), 2, "{picked:?}");
+    let (r, owed, due) = (
+        picked[0][0].clone(),
+        paisa(&picked[0][1]),
+        picked[0][2].clone(),
+    );
+
+    // Three installments of all the consumer owes, granted on the bill's issue date (default).
+    let g = rows(
+        &c.simple_query(&format!("CALL grant_installments('{r}', '3')"))
+            .await
+            .unwrap(),
+    );
+    let split = [owed / 3, owed / 3, owed - 2 * (owed / 3)];
+    assert_eq!(g.len(), 1);
+    assert_eq!(g[0][0], r);
+    assert_eq!(g[0][1], "2026-12-04");
+    assert_eq!(paisa(&g[0][2]), owed);
+    assert_eq!(g[0][3], "3");
+    assert_eq!(paisa(&g[0][4]), split[0]);
+    assert_eq!(
+        g[0][5], due,
+        "the first installment is due with November's bill"
+    );
+    assert_eq!(paisa(&g[0][6]), split[1] + split[2]);
+    assert_eq!(g[0][7], "14.0000");
+    assert!(
+        g[0][8].contains("UNCONFIRMED") || g[0][8].contains("press"),
+        "{g:?}"
+    );
+
+    // The other consumer: Rs 500 in 2, by bind parameters (extended protocol).
+    let r2 = picked[1][0].clone();
+    let row = c
+        .query_one(
+            "CALL grant_installments($1, $2, $3)",
+            &[&r2.as_str(), &"2", &"500"],
+        )
+        .await
+        .unwrap();
+    let granted: String = row.get("reference");
+    assert_eq!(granted, r2);
+    assert_eq!(
+        one(
+            &c,
+            &format!("SELECT deferred_outstanding FROM installment_plans WHERE reference = '{r2}'")
+        )
+        .await,
+        "250.00"
+    );
+
+    // Refused: a second plan, too many installments, more than owed, an unknown consumer.
+    for (sql, state) in [
+        (format!("CALL grant_installments('{r}', '2')"), "22023"),
+        (
+            format!("CALL grant_installments('{r2}', '2', '10')"),
+            "22023",
+        ),
+        (
+            format!("CALL grant_installments('{}', '13')", picked[1][0]),
+            "22023",
+        ),
+        (
+            "CALL grant_installments('01234567890123', '2')".to_string(),
+            "02000",
+        ),
+        (format!("CALL grant_installments('{r}')"), "22023"),
+    ] {
+        let e = c.simple_query(&sql).await.unwrap_err();
+        assert_eq!(sqlstate(&e), state, "{sql}: {e:?}");
+    }
+    let plan = rows(
+        &c.simple_query(&format!(
+            "SELECT plan, granted_on, granted_against, amount, installments, first_installment, \
+             installments_billed, deferred_outstanding, finished FROM installment_plans \
+             WHERE reference = '{r}'"
+        ))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(
+        plan,
+        vec![vec![
+            "1".to_string(),
+            "2026-12-04".into(),
+            "2026-11".into(),
+            format!("{}.{:02}", owed / 100, owed % 100),
+            "3".into(),
+            format!("{}.{:02}", split[0] / 100, split[0] % 100),
+            "0".into(),
+            format!(
+                "{}.{:02}",
+                (split[1] + split[2]) / 100,
+                (split[1] + split[2]) % 100
+            ),
+            "f".into(),
+        ]]
+    );
+    assert_eq!(one(&c, "SELECT count(*) FROM installment_plans").await, "2");
+
+    // The first installment paid on the due date; December read and billed.
+    copy_text(
+        &c,
+        "COPY payments (reference, transaction_id, amount, value_date, bank) FROM STDIN WITH (FORMAT csv)",
+        &format!(
+            "{r},INST-1,{}.{:02},{due},HBL\n",
+            split[0] / 100,
+            split[0] % 100
+        ),
+    )
+    .await
+    .unwrap();
+    let present: u64 = picked[0][4].parse().unwrap();
+    copy_text(
+        &c,
+        "COPY readings (reference, cycle, reading_date, previous_reading_date, offpeak_previous, \
+         offpeak_present, reading_code) FROM STDIN WITH (FORMAT csv)",
+        &format!(
+            "{r},2026-12,2026-12-28,{},{present},{},OK\n",
+            picked[0][3],
+            present + 120
+        ),
+    )
+    .await
+    .unwrap();
+    c.simple_query(&format!("CALL bill_cycle('{name}', '2026-12')"))
+        .await
+        .unwrap();
+    let dec_sql = format!(
+        "SELECT installment, installment_markup, deferred, arrears, lps_in_arrears, current_bill, \
+         total_fpa, payable_within_due, issue_date FROM bills WHERE reference = '{r}' AND cycle = '2026-12'"
+    );
+    let dec = rows(&c.simple_query(&dec_sql).await.unwrap());
+    assert_eq!(dec.len(), 1, "{dec:?}");
+    let d: Vec<i64> = dec[0][..8].iter().map(|v| paisa(v)).collect();
+    // Markup: Rs deferred x 14 % x days since the grant / 365, to the paisa.
+    let issue = chrono::NaiveDate::parse_from_str(&dec[0][8], "%Y-%m-%d").unwrap();
+    let days = (issue - chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap()).num_days();
+    // In paisa: deferred x 14 x days / 36,500, rounded half up (all positive).
+    let (num, den) = (
+        i128::from(split[1] + split[2]) * 14 * i128::from(days),
+        36_500i128,
+    );
+    let markup = (2 * num + den) / (2 * den);
+    assert_eq!(d[0], split[1], "{dec:?}");
+    assert_eq!(i128::from(d[1]), markup, "{dec:?}");
+    assert_eq!(d[2], split[2]);
+    assert_eq!((d[3], d[4]), (0, 0), "paid on time: no arrears, no LPS");
+    assert_eq!(
+        d[7],
+        d[5] + d[6] + d[0] + d[1],
+        "payable = current + FPA + installment + markup"
+    );
+    let lines = rows(
+        &c.simple_query(&format!(
+            "SELECT line, amount, rule FROM bill_lines WHERE reference = '{r}' AND cycle = '2026-12' \
+             AND line LIKE 'installment%' ORDER BY seq"
+        ))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(
+        (lines[0][0].as_str(), paisa(&lines[0][1])),
+        ("installment", d[0])
+    );
+    assert_eq!(
+        (lines[1][0].as_str(), paisa(&lines[1][1])),
+        ("installment_markup", d[1])
+    );
+    assert!(
+        lines.iter().all(|l| l[2].contains("UNCONFIRMED")),
+        "{lines:?}"
+    );
+
+    // kill -9 and restart: the same bill and plan from the journal; a re-run keeps them.
+    server.kill9();
+    let server = Server::start(&data);
+    let c = server.client().await;
+    assert_eq!(rows(&c.simple_query(&dec_sql).await.unwrap()), dec);
+    c.simple_query(&format!("CALL bill_cycle('{name}', '2026-12')"))
+        .await
+        .unwrap();
+    assert_eq!(rows(&c.simple_query(&dec_sql).await.unwrap()), dec);
+    assert_eq!(
+        one(
+            &c,
+            &format!("SELECT installments_billed FROM installment_plans WHERE reference = '{r}'")
+        )
+        .await,
+        "1"
+    );
+    drop(disco);
     server.stop();
 }

@@ -225,3 +225,9 @@ pub async fn served_disco(consumers: u64, seed: u64) -> (Disco, Server, tokio_po
         .expect("COPY consumers");
     (Disco { tmp, gen, data }, server, client)
 }
+
+/// This checkout's `tests/` directory, as cargo gives it when running the test (a binary
+/// reused from another checkout through a shared target directory still reads this one).
+pub fn manifest_dir() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into())
+}
