@@ -14,7 +14,11 @@
 //! 3. fixed charge (slab reached x SL, or rate x billing demand, or per consumer), or the
 //!    minimum-charge floor where no fixed charge applies; tariff differential subsidy =
 //!    (same band priced on the DISCO's NEPRA-determined schedule) - (applicable) for energy,
-//!    fixed and minimum-charge lines (not a bill line); power-factor penalty (industrial);
+//!    fixed and minimum-charge lines (not a bill line); meter / service rent (`[[meter_rent]]`
+//!    rule in force on the issue date matching the consumer's tariff, category and phase:
+//!    1 x Rs per month, not prorated for the period, not charged in a month whose fixed
+//!    charge is waived; in the GST / ED base as the rule says, never in the LPS base);
+//!    power-factor penalty (industrial);
 //! 4. FC surcharge, QTA (every QTA whose bill months include the cycle), NJ surcharge on
 //!    current units;
 //! 5. ED = ED% x base (province, category, date); 6. GST = GST% x base; 7. PTV fee, further
@@ -50,8 +54,8 @@ use crate::money::{round_paisa, round_rupee};
 use crate::period::YearMonth;
 use crate::periods::{MeterChange, ProvisionalEstimate};
 use crate::tariff::{
-    base, latest, Band, Ed, FixedBasis, PfFormula, Residential, Slab, SlabPricing, Tariff,
-    TariffBook, TariffKind, TaxKind,
+    base, latest, Band, Ed, FixedBasis, PfFormula, RentKind, Residential, Slab, SlabPricing,
+    Tariff, TariffBook, TariffKind, TaxKind,
 };
 
 /// Largest units on one register in one bill.
@@ -243,7 +247,8 @@ pub struct Bill {
 /// One printed bill line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BillLine {
-    /// `energy`, `fixed`, `minimum_charge`, `pf_penalty`, `fc_surcharge`, `qta`,
+    /// `energy`, `fixed`, `minimum_charge`, `meter_rent`, `service_rent`, `pf_penalty`,
+    /// `fc_surcharge`, `qta`,
     /// `nj_surcharge`, `ed`, `gst`, `tv_fee`, `further_tax`, `extra_tax`, `income_tax`,
     /// `employee_free_units`, `provisional_adjustment`, `accumulated_month`, `fpa`, `ed_on_fpa`,
     /// `gst_on_fpa`, `installment`, `installment_markup`, `lps`; memo lines (amount 0, rate 0,
@@ -398,6 +403,10 @@ rule!(
     R_ED,
     "ED % x (energy + QTA), rate by province, category and date"
 );
+rule!(
+    R_ED_RENT,
+    "ED % x (energy + QTA + meter / service rent), rate by province, category and date; rent in the base UNCONFIRMED"
+);
 rule!(R_ED_FPA, "ED on FPA: ED % x FPA");
 rule!(
     R_FPA,
@@ -414,6 +423,47 @@ rule!(
 const R_GST_WITH_FIXED: &str =
     "GST % x (energy + fixed + minimum charge + FC surcharge + QTA + ED); fixed charges in the base UNCONFIRMED";
 const R_GST: &str = "GST % x (energy + FC surcharge + QTA + ED)";
+const R_GST_WITH_FIXED_RENT: &str =
+    "GST % x (energy + fixed + minimum charge + FC surcharge + QTA + ED + meter / service rent); fixed charges and rent in the base UNCONFIRMED";
+const R_GST_RENT: &str =
+    "GST % x (energy + FC surcharge + QTA + ED + meter / service rent); rent in the base UNCONFIRMED";
+
+/// The rule text of a meter / service rent line.
+macro_rules! rent_rule {
+    ($what:literal, $bases:literal) => {
+        Rule {
+            ok: concat!(
+                $what,
+                ": Rs per month (1 x rent; one bill month, not prorated for the reading period; ",
+                "not charged in a month whose fixed charge is waived); ",
+                $bases,
+                " (by the rule), not in the LPS base"
+            ),
+            unconfirmed: concat!(
+                $what,
+                ": Rs per month (1 x rent; one bill month, not prorated for the reading period; ",
+                "not charged in a month whose fixed charge is waived); ",
+                $bases,
+                " (by the rule), not in the LPS base [UNCONFIRMED: whether ex-WAPDA DISCOs ",
+                "charge it today (K-Electric was ordered to stop in 2015) and its GST / ED base]"
+            ),
+        }
+    };
+}
+/// Indexed by `in_gst_base as usize * 2 + in_ed_base as usize`.
+const R_METER_RENT: [Rule; 4] = [
+    rent_rule!("meter rent", "not in the GST base, not in the ED base"),
+    rent_rule!("meter rent", "not in the GST base, in the ED base"),
+    rent_rule!("meter rent", "in the GST base, not in the ED base"),
+    rent_rule!("meter rent", "in the GST base and the ED base"),
+];
+/// Indexed like [`R_METER_RENT`].
+const R_SERVICE_RENT: [Rule; 4] = [
+    rent_rule!("service rent", "not in the GST base, not in the ED base"),
+    rent_rule!("service rent", "not in the GST base, in the ED base"),
+    rent_rule!("service rent", "in the GST base, not in the ED base"),
+    rent_rule!("service rent", "in the GST base and the ED base"),
+];
 const R_TV: &str = "PTV fee per bill for the category";
 const R_FURTHER: Rule = Rule {
     ok: "further tax: % x value of supply (no STRN)",
@@ -1286,6 +1336,10 @@ pub(crate) fn compute_inner(
         b.version(&rule.ver);
         let text = if n <= rule.max_months {
             b.waive = rule.waive;
+            // Meter / service rent follows the fixed charge: not charged while it is waived.
+            if rule.waive & base::FIXED != 0 {
+                b.waive |= base::RENT;
+            }
             R_TEMP_DISC.pick(rule.confirmed)
         } else {
             R_TEMP_DISC_OVER
@@ -1329,6 +1383,47 @@ pub(crate) fn compute_inner(
     let (band, mut billing_demand_kw) = price(book, t, input, units, &hist, None, &mut b)?;
     if b.waive & base::FIXED != 0 {
         billing_demand_kw = Decimal::ZERO;
+    }
+
+    // 3b. meter / service rent (DISCO charges, one bill month; waived with the fixed charge);
+    // `rent_gst` / `rent_ed`: the rent lines the rule puts in the GST / ED base
+    let mut rent_gst = 0u16;
+    let mut rent_ed = 0u16;
+    for kind in RentKind::ORDER {
+        let Some(r) = latest(
+            &book.meter_rent,
+            date,
+            |r| (r.from, r.to),
+            |r| r.kind == kind && r.matches(&t.code, category, input.phase),
+        ) else {
+            continue;
+        };
+        b.version(&r.ver);
+        if r.rs_per_month.is_zero() {
+            continue;
+        }
+        let rules = match kind {
+            RentKind::Meter => &R_METER_RENT,
+            RentKind::Service => &R_SERVICE_RENT,
+        };
+        let rule = &rules[usize::from(r.in_gst_base) * 2 + usize::from(r.in_ed_base)];
+        let charged = b.push(
+            kind.bit(),
+            kind.line(),
+            Decimal::ONE,
+            r.rs_per_month,
+            r.rs_per_month,
+            rule.pick(r.confirmed),
+            &r.label,
+        );
+        if !charged.is_zero() {
+            if r.in_gst_base {
+                rent_gst |= kind.bit();
+            }
+            if r.in_ed_base {
+                rent_ed |= kind.bit();
+            }
+        }
     }
 
     // tariff differential subsidy (informational, not a bill line)
@@ -1436,14 +1531,15 @@ pub(crate) fn compute_inner(
     if let Some(e) = ed {
         b.version(&e.ver);
         if !ed_fraction.is_zero() {
-            let base_rs = b.acc.sum(e.base);
+            let base_rs = b.acc.sum(e.base | rent_ed);
+            let rule = if rent_ed != 0 { &R_ED_RENT } else { &R_ED };
             b.push(
                 base::ED,
                 "ed",
                 base_rs,
                 ed_fraction,
                 base_rs * ed_fraction,
-                R_ED.pick(e.confirmed),
+                rule.pick(e.confirmed),
                 &e.label,
             );
         }
@@ -1459,11 +1555,12 @@ pub(crate) fn compute_inner(
         })?;
         b.version(&g.ver);
         if !g.fraction.is_zero() {
-            let base_rs = b.acc.sum(g.base);
-            let rule = if g.base & base::FIXED != 0 {
-                R_GST_WITH_FIXED
-            } else {
-                R_GST
+            let base_rs = b.acc.sum(g.base | rent_gst);
+            let rule = match (g.base & base::FIXED != 0, rent_gst != 0) {
+                (true, false) => R_GST_WITH_FIXED,
+                (false, false) => R_GST,
+                (true, true) => R_GST_WITH_FIXED_RENT,
+                (false, true) => R_GST_RENT,
             };
             b.push(
                 base::GST,

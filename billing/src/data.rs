@@ -56,6 +56,14 @@
 //!   366: markup = balance x % x days / days_in_year), `max_installments` (2..=120),
 //!   `per_fiscal_year` (1..=12 grants per consumer per July-June year), `source`, `confirmed`
 //!   (one rule per start date; see [`crate::installments`]).
+//! * `[[meter_rent]]` `kind = "meter_rent|service_rent"` (default `meter_rent`: the bill
+//!   line), dated, optional `phase` (1 | 3), `categories`, `tariffs` (absent = any; every
+//!   filter given must match; categories / codes of loaded schedules), `rs_per_month` (Rs per
+//!   meter per bill month, `"0"` withdraws), `in_gst_base` (default true), `in_ed_base`
+//!   (default false), `source`, `confirmed`. The matching rule with the latest start is in
+//!   force; two of one kind starting the same day that could match one consumer are refused.
+//!   A `[[gst]]` / `[[ed]]` base or an `lps_base` may not name `meter_rent` / `service_rent`;
+//!   a `[[bill_tax]]` base may. None ships in force (commented example in `terms.toml`).
 //! * `[meta]` `title`, `source`, `note` (documentation only).
 
 /// Every shipped data file as `(file name, text)`, in load order.

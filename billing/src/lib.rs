@@ -93,6 +93,14 @@
 //!   (`Bill::installment_rs`, `installment_markup_rs`, `installment_balance_after_rs`);
 //!   [`BillExtras::deferred_rs`] -> `Bill::deferred_rs` (shown, not payable): `compute_inner`
 //!   step 9b. An accumulated reading carries them on its last month's bill only.
+//! * Meter / service rent (BILLING-RULES 3.1-3.2 "Meter rent"): `[[meter_rent]]` rules
+//!   (`kind`, dated, optional `phase` / `categories` / `tariffs`, `rs_per_month`,
+//!   `in_gst_base`, `in_ed_base`); the rule in force on the issue date that matches the
+//!   consumer (latest start) adds a `meter_rent` / `service_rent` line (1 x rent) after the
+//!   fixed charge, one bill month whatever the reading period (each month of an accumulated
+//!   reading pays its own, as it pays its own fixed charge), not charged in a month whose
+//!   fixed charge is waived; never in the LPS base: `compute_inner` step 3b, loader
+//!   `tariff/load.rs` `stage_meter_rent`. No rule ships in force (example in `terms.toml`).
 //! * What the server issues for a reading spanning several bill months:
 //!   [`periods::compute_catch_up`], one bill on the reading's month with one line per earlier
 //!   month: `provisional_adjustment` (a provisional month corrected) or `accumulated_month`
@@ -124,6 +132,13 @@
 //!   energy metered while disconnected is billed; FPA of earlier months, PTV fee and taxes
 //!   unchanged.
 //! * Meter change: MDI = max of the two meters; memo lines only (no meter-change fee).
+//! * Meter / service rent: whether ex-WAPDA DISCOs charge it today is open (K-Electric was
+//!   ordered to stop in 2015), so no rule ships in force; defaults of an operator's rule: in the GST base
+//!   (`in_gst_base = true`, like the fixed charge), not in the ED base (`in_ed_base =
+//!   false`; ED on real bills is on energy + QTA); in the further / extra / income tax bases
+//!   (`withholding-taxes.toml`); not charged while temporarily disconnected (it follows the
+//!   fixed-charge waiver); not in the LPS base (the documented LPS base is energy + FC + QTA
+//!   + NJ: decided, not sourced).
 //! * Provisional bills: average rounded half up over the months of the 11 present in history
 //!   (either figure alone when the other is absent; none -> refused); at most 2 in a row
 //!   (B07, NEPRA on faulty meters); no LPS on the estimate (B07, 2020 K-Electric agreement).

@@ -2,8 +2,8 @@
 //!
 //! Nothing here is a rate constant: schedules (per tariff code, band and slab), FPA per fuel
 //! month, QTA per quarter, FC / NJ surcharge, PTV fee, GST, ED per province, LPS and due-date
-//! terms and holidays all come from TOML files (`billing/data/*.toml`, embedded; the format is
-//! described in [`crate::data`]). [`TariffBook::load_toml`] validates a whole file before it
+//! terms and holidays, meter / service rent all come from TOML files (`billing/data/*.toml`,
+//! embedded, or an operator's file; the format is described in [`crate::data`]). [`TariffBook::load_toml`] validates a whole file before it
 //! changes anything (all-or-nothing) and versions are append-only: a key already loaded
 //! (schedule id, FPA fuel month, QTA quarter, tax rate start date...) is refused as a
 //! duplicate rather than silently replaced.
@@ -20,6 +20,9 @@
 //! * for taxes/surcharges: a kind with **no entries at all** in the book is "not configured"
 //!   and produces no line (this is how tariff-only test books are built); a configured kind
 //!   with no entry in force on the date is an error.
+//! * meter / service rent (`[[meter_rent]]`): of the rules of one kind in force on the date
+//!   that match the consumer (tariff code, category, phase), the one with the latest start;
+//!   none = no rent (nothing ships in force: UNCONFIRMED for XWDISCOs today).
 //!
 //! At load time each entry gets its `Arc<str>` source label and its lookup index, so the hot
 //! path only does a binary search by code and short scans over a few dated entries.
@@ -59,6 +62,8 @@ pub struct LoadSummary {
     pub rules: usize,
     /// Distribution companies added to the registry.
     pub discos: usize,
+    /// `[[meter_rent]]` entries added (meter rent and service rent rules).
+    pub meter_rent: usize,
 }
 
 impl LoadSummary {
@@ -89,6 +94,7 @@ impl std::fmt::Display for LoadSummary {
             (self.terms, "terms entry", "terms entries"),
             (self.holidays, "holiday", "holidays"),
             (self.rules, "rule", "rules"),
+            (self.meter_rent, "meter rent rule", "meter rent rules"),
             (self.discos, "DISCO", "DISCOs"),
         ]
         .iter()
@@ -204,6 +210,12 @@ pub(crate) mod base {
     pub const EXTRA_TAX: u16 = 1024;
     pub const INCOME_TAX: u16 = 2048;
     pub const PF_PENALTY: u16 = 4096;
+    pub const METER_RENT: u16 = 8192;
+    pub const SERVICE_RENT: u16 = 16384;
+    /// Meter and service rent: whether they are in the GST / ED base is the `[[meter_rent]]`
+    /// rule's `in_gst_base` / `in_ed_base`, so a `[[gst]]` / `[[ed]]` base may not name them;
+    /// never in the LPS base (an `lps_base` may not name them either).
+    pub const RENT: u16 = METER_RENT | SERVICE_RENT;
     /// Lines computed after GST (never in a GST or ED base).
     pub const AFTER_GST: u16 = GST | FURTHER_TAX | EXTRA_TAX | INCOME_TAX;
 
@@ -222,6 +234,8 @@ pub(crate) mod base {
             "extra_tax" => EXTRA_TAX,
             "income_tax" => INCOME_TAX,
             "pf_penalty" => PF_PENALTY,
+            "meter_rent" => METER_RENT,
+            "service_rent" => SERVICE_RENT,
             _ => return None,
         })
     }
@@ -485,7 +499,8 @@ impl TaxKind {
             | base::QTA
             | base::ED
             | base::NJ_SURCHARGE
-            | base::PF_PENALTY;
+            | base::PF_PENALTY
+            | base::RENT;
         match self {
             TaxKind::Further => before_gst | base::TV_FEE,
             TaxKind::Extra => before_gst | base::TV_FEE | base::FURTHER_TAX,
@@ -647,6 +662,78 @@ pub(crate) struct PfPenalty {
     pub label: Arc<str>,
 }
 
+/// Which rent a [`MeterRent`] rule charges: the bill line's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RentKind {
+    /// `meter_rent`: rent of the DISCO's meter.
+    Meter,
+    /// `service_rent`: rent of the service connection (cable / equipment).
+    Service,
+}
+
+impl RentKind {
+    /// In bill-line order.
+    pub(crate) const ORDER: [RentKind; 2] = [RentKind::Meter, RentKind::Service];
+
+    pub(crate) fn line(self) -> &'static str {
+        match self {
+            RentKind::Meter => "meter_rent",
+            RentKind::Service => "service_rent",
+        }
+    }
+
+    pub(crate) fn bit(self) -> u16 {
+        match self {
+            RentKind::Meter => base::METER_RENT,
+            RentKind::Service => base::SERVICE_RENT,
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<RentKind> {
+        Some(match s {
+            "meter_rent" => RentKind::Meter,
+            "service_rent" => RentKind::Service,
+            _ => return None,
+        })
+    }
+}
+
+/// Meter / service rent per month (`[[meter_rent]]`; BILLING-RULES 3.1-3.2 "Meter rent":
+/// historically on bills, UNCONFIRMED for XWDISCOs today, so no rule ships in force).
+/// Who pays it: every filter given must match (`None` = any).
+#[derive(Debug, Clone)]
+pub(crate) struct MeterRent {
+    pub ver: Box<str>,
+    pub kind: RentKind,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    /// 1 or 3.
+    pub phase: Option<u8>,
+    pub categories: Option<Vec<Box<str>>>,
+    pub tariffs: Option<Vec<Box<str>>>,
+    /// Rs per meter per bill month (0 = withdrawn for the consumers it matches).
+    pub rs_per_month: Decimal,
+    pub in_gst_base: bool,
+    pub in_ed_base: bool,
+    pub confirmed: bool,
+    pub label: Arc<str>,
+}
+
+impl MeterRent {
+    /// Does this rule apply to a consumer on `tariff` (of `category`) with `phase`?
+    pub(crate) fn matches(&self, tariff: &str, category: &str, phase: u8) -> bool {
+        self.phase.is_none_or(|p| p == phase)
+            && self
+                .categories
+                .as_ref()
+                .is_none_or(|cs| cs.iter().any(|c| &**c == category))
+            && self
+                .tariffs
+                .as_ref()
+                .is_none_or(|ts| ts.iter().any(|t| &**t == tariff))
+    }
+}
+
 /// All loaded tariff data, indexed for billing.
 #[derive(Debug, Clone, Default)]
 pub struct TariffBook {
@@ -679,6 +766,7 @@ pub struct TariffBook {
     pub(crate) provisional: Vec<ProvisionalRule>,
     pub(crate) split: Vec<SplitRule>,
     pub(crate) installment: Vec<InstallmentRule>,
+    pub(crate) meter_rent: Vec<MeterRent>,
     /// Set on a what-if book ([`TariffBook::with_override`]): schedules from this index on are
     /// the proposal's and take precedence over every other schedule on the dates they cover.
     proposal_from: Option<usize>,
@@ -795,6 +883,7 @@ impl TariffBook {
                 + s.split.len()
                 + s.installment.len(),
             discos: s.discos.len(),
+            meter_rent: s.meter_rent.len(),
         };
         self.schedules.extend(s.schedules);
         self.tariffs.extend(s.tariffs.into_iter().map(|mut t| {
@@ -830,6 +919,7 @@ impl TariffBook {
         self.provisional.extend(s.provisional);
         self.split.extend(s.split);
         self.installment.extend(s.installment);
+        self.meter_rent.extend(s.meter_rent);
         self.reindex();
         summary
     }

@@ -14,9 +14,9 @@ use serde::Deserialize;
 
 use super::{
     base, Applies, Band, BillTax, Ed, Exempt, FixedBasis, Flat, Fpa, FreeUnits, Gst,
-    InstallmentRule, LongPeriod, PerUnit, PfFormula, PfPenalty, ProvisionalRule, Ptv, Qta,
-    Residential, Schedule, Slab, SlabPricing, SplitRule, Tariff, TariffBook, TariffKind, TaxKind,
-    TaxSlab, TempDisconnection, Terms, Tou,
+    InstallmentRule, LongPeriod, MeterRent, PerUnit, PfFormula, PfPenalty, ProvisionalRule, Ptv,
+    Qta, RentKind, Residential, Schedule, Slab, SlabPricing, SplitRule, Tariff, TariffBook,
+    TariffKind, TaxKind, TaxSlab, TempDisconnection, Terms, Tou,
 };
 use crate::error::BillingError;
 use crate::period::YearMonth;
@@ -84,6 +84,43 @@ struct RawFile {
     accumulated_split: Vec<RawSplit>,
     #[serde(default)]
     installment: Vec<RawInstallment>,
+    #[serde(default)]
+    meter_rent: Vec<RawMeterRent>,
+}
+
+/// `[[meter_rent]]`: rent per meter per bill month for the consumers it matches.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeterRent {
+    /// `meter_rent` (default) or `service_rent`: the bill line's name.
+    #[serde(default)]
+    kind: Option<String>,
+    effective_from: String,
+    #[serde(default)]
+    effective_to: Option<String>,
+    /// 1 or 3; absent = both.
+    #[serde(default)]
+    phase: Option<u8>,
+    /// Tariff categories (`residential`, ...); absent = every category.
+    #[serde(default)]
+    categories: Option<Vec<String>>,
+    /// Tariff codes (`A-1a`, ...); absent = every code.
+    #[serde(default)]
+    tariffs: Option<Vec<String>>,
+    rs_per_month: String,
+    /// Default true (UNCONFIRMED: a DISCO charge, like the fixed charge, is taken to be in the
+    /// value of supply).
+    #[serde(default = "yes")]
+    in_gst_base: bool,
+    /// Default false (UNCONFIRMED: ED on real bills is on energy + QTA only).
+    #[serde(default)]
+    in_ed_base: bool,
+    source: String,
+    #[serde(default = "yes")]
+    confirmed: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -524,6 +561,7 @@ pub(super) struct Staged {
     pub provisional: Vec<ProvisionalRule>,
     pub split: Vec<SplitRule>,
     pub installment: Vec<InstallmentRule>,
+    pub meter_rent: Vec<MeterRent>,
 }
 
 fn invalid(item: &str, field: &'static str, reason: impl Into<String>) -> BillingError {
@@ -677,6 +715,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
         provisional: Vec::new(),
         split: Vec::new(),
         installment: Vec::new(),
+        meter_rent: Vec::new(),
     };
 
     // ---- schedules and tariffs
@@ -985,6 +1024,13 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
         if gst_base & base::AFTER_GST != 0 {
             return Err(invalid(&item, "base", "GST cannot be in its own base"));
         }
+        if gst_base & base::RENT != 0 {
+            return Err(invalid(
+                &item,
+                "base",
+                "meter / service rent is in the GST base by its [[meter_rent]] rule's in_gst_base",
+            ));
+        }
         st.gst.push(Gst {
             ver: tag(format!("GST {}%@{from}", r.percent), r.confirmed),
             from,
@@ -1028,6 +1074,13 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
         }
         if base & base::ED != 0 {
             return Err(invalid(&item, "base", "ED cannot be in its own base"));
+        }
+        if base & base::RENT != 0 {
+            return Err(invalid(
+                &item,
+                "base",
+                "meter / service rent is in the ED base by its [[meter_rent]] rule's in_ed_base",
+            ));
         }
         if base & base::AFTER_GST != 0 {
             return Err(invalid(
@@ -1077,13 +1130,22 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
                 format!("must be 1..={MAX_DUE_DAYS}"),
             ));
         }
+        let lps_base = base_mask(&item, "lps_base", &r.lps_base)?;
+        if lps_base & base::RENT != 0 {
+            return Err(invalid(
+                &item,
+                "lps_base",
+                "meter / service rent is not in the LPS base (DISCO energy charges only, \
+                 BILLING-RULES 3.2)",
+            ));
+        }
         st.terms.push(Terms {
             ver: tag(format!("terms@{from}"), r.confirmed),
             from,
             to,
             due_days: r.due_days,
             lps_fraction: percent(&item, "lps_percent", &r.lps_percent)?,
-            lps_base: base_mask(&item, "lps_base", &r.lps_base)?,
+            lps_base,
             confirmed: r.confirmed,
             label: unconfirmed(
                 format!(
@@ -1147,6 +1209,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
     stage_rules(book, &raw, &mut st)?;
     stage_reading_rules(book, &raw, &mut st)?;
     stage_installments(book, &raw, &mut st)?;
+    stage_meter_rent(book, &raw, &mut st)?;
     Ok(st)
 }
 
@@ -1164,6 +1227,201 @@ fn new_start(
             key: from.to_string(),
         })
     }
+}
+
+/// `1-ph residential`, `A-1a/A-1b`, `all consumers`: who a rent rule is for.
+fn rent_scope(
+    phase: Option<u8>,
+    categories: &Option<Vec<String>>,
+    tariffs: &Option<Vec<String>>,
+) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(p) = phase {
+        parts.push(format!("{p}-ph"));
+    }
+    for list in [categories, tariffs].into_iter().flatten() {
+        if !list.is_empty() {
+            parts.push(list.join("/"));
+        }
+    }
+    if parts.is_empty() {
+        "all consumers".to_string()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// A filter list of a rent rule: absent = any; given = non-empty, no blanks or repeats.
+fn rent_list(
+    item: &str,
+    field: &'static str,
+    list: &Option<Vec<String>>,
+) -> Result<Option<Vec<Box<str>>>, BillingError> {
+    let Some(list) = list else {
+        return Ok(None);
+    };
+    if list.is_empty() {
+        return Err(invalid(
+            item,
+            field,
+            "empty: omit the field to match every one",
+        ));
+    }
+    let mut seen = HashSet::new();
+    for v in list {
+        if v.trim().is_empty() || v.trim() != v {
+            return Err(invalid(item, field, format!("{v:?} is blank or padded")));
+        }
+        if !seen.insert(v.as_str()) {
+            return Err(invalid(item, field, format!("{v} listed twice")));
+        }
+    }
+    Ok(Some(list.iter().map(|v| v.as_str().into()).collect()))
+}
+
+/// Could one consumer match both rent rules? Filters on the same field must intersect;
+/// tariff codes against categories are disjoint only when every listed code's category is
+/// known and outside the other rule's categories (else they may overlap: refused).
+fn rent_may_overlap(
+    a: &MeterRent,
+    b: &MeterRent,
+    category_of: &dyn Fn(&str) -> Option<String>,
+) -> bool {
+    fn meet(x: &Option<Vec<Box<str>>>, y: &Option<Vec<Box<str>>>) -> bool {
+        match (x, y) {
+            (Some(x), Some(y)) => x.iter().any(|v| y.contains(v)),
+            _ => true,
+        }
+    }
+    if a.phase.is_some() && b.phase.is_some() && a.phase != b.phase {
+        return false;
+    }
+    if !meet(&a.categories, &b.categories) || !meet(&a.tariffs, &b.tariffs) {
+        return false;
+    }
+    for (s, o) in [(a, b), (b, a)] {
+        if let (Some(ts), Some(cs)) = (&s.tariffs, &o.categories) {
+            let outside = ts
+                .iter()
+                .all(|t| category_of(t).is_some_and(|c| !cs.iter().any(|x| **x == *c)));
+            if outside {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Meter / service rent rules (`[[meter_rent]]`). Versions are append-only like the other
+/// dated rules: the rule with the latest start that matches a consumer is in force (a later
+/// rule supersedes an earlier one for the consumers it matches; `rs_per_month = "0"`
+/// withdraws the rent); two rules of one kind starting the same day that could match the same
+/// consumer are ambiguous and refused as duplicates.
+fn stage_meter_rent(book: &TariffBook, raw: &RawFile, st: &mut Staged) -> Result<(), BillingError> {
+    // Categories and codes known to the book or to this file's schedules.
+    let category_of = |code: &str| -> Option<String> {
+        book.category_of(code)
+            .or_else(|| {
+                st.tariffs
+                    .iter()
+                    .find(|t| &*t.code == code)
+                    .map(|t| &*t.category)
+            })
+            .map(str::to_string)
+    };
+    let known_category = |c: &str| -> bool {
+        book.tariffs.iter().any(|t| &*t.category == c)
+            || st.tariffs.iter().any(|t| &*t.category == c)
+    };
+    let mut staged: Vec<MeterRent> = Vec::with_capacity(raw.meter_rent.len());
+    for r in &raw.meter_rent {
+        let kind_name = r.kind.as_deref().unwrap_or("meter_rent");
+        let scope = rent_scope(r.phase, &r.categories, &r.tariffs);
+        let item = format!("{kind_name} {scope} from {}", r.effective_from);
+        let kind = RentKind::parse(kind_name).ok_or_else(|| {
+            invalid(
+                &item,
+                "kind",
+                format!("unknown kind {kind_name:?} (meter_rent|service_rent)"),
+            )
+        })?;
+        let (from, to) = span(&item, &r.effective_from, &r.effective_to)?;
+        if let Some(p) = r.phase {
+            if p != 1 && p != 3 {
+                return Err(invalid(&item, "phase", "must be 1 or 3 (omit for both)"));
+            }
+        }
+        let categories = rent_list(&item, "categories", &r.categories)?;
+        let tariffs = rent_list(&item, "tariffs", &r.tariffs)?;
+        for c in categories.iter().flatten() {
+            if !known_category(c) {
+                return Err(invalid(
+                    &item,
+                    "categories",
+                    format!(
+                        "{c:?} is not the category of any loaded tariff (load its schedule first)"
+                    ),
+                ));
+            }
+        }
+        for t in tariffs.iter().flatten() {
+            let Some(c) = category_of(t) else {
+                return Err(invalid(
+                    &item,
+                    "tariffs",
+                    format!("{t:?} is not a tariff code of any loaded schedule (load it first)"),
+                ));
+            };
+            if let Some(cs) = &categories {
+                if !cs.iter().any(|x| **x == *c) {
+                    return Err(invalid(
+                        &item,
+                        "tariffs",
+                        format!("{t} is {c}, not in categories: the rule could never match it"),
+                    ));
+                }
+            }
+        }
+        let rs_per_month = nonneg(&item, "rs_per_month", &r.rs_per_month, MAX_FIXED_RS)?;
+        if r.source.trim().is_empty() {
+            return Err(invalid(&item, "source", "must not be empty"));
+        }
+        let name = match kind {
+            RentKind::Meter => "meter rent",
+            RentKind::Service => "service rent",
+        };
+        let rs = rs_per_month.normalize();
+        let rule = MeterRent {
+            ver: tag(format!("{name} {scope} Rs {rs}/month@{from}"), r.confirmed),
+            kind,
+            from,
+            to,
+            phase: r.phase,
+            categories,
+            tariffs,
+            rs_per_month,
+            in_gst_base: r.in_gst_base,
+            in_ed_base: r.in_ed_base,
+            confirmed: r.confirmed,
+            label: unconfirmed(
+                format!("{name} {scope} Rs {rs}/month@{from} ({})", r.source),
+                r.confirmed,
+            ),
+        };
+        let clash =
+            book.meter_rent.iter().chain(&staged).find(|o| {
+                o.kind == kind && o.from == from && rent_may_overlap(o, &rule, &category_of)
+            });
+        if let Some(o) = clash {
+            return Err(BillingError::Duplicate {
+                kind: "meter / service rent rule (same start, could match the same consumer)",
+                key: format!("{} and {}", o.ver, rule.ver),
+            });
+        }
+        staged.push(rule);
+    }
+    st.meter_rent = staged;
+    Ok(())
 }
 
 /// Most installments a rule may allow.
