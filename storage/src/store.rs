@@ -1887,7 +1887,7 @@ impl Store {
             let summary = trial.load_toml(text)?;
             if summary.is_empty() {
                 return Err(StorageError::Invalid(format!(
-                    "{name}: the file loads nothing (no schedule, FPA, QTA, tax, terms, holiday, \
+                    "{name}: the file loads nothing (no schedule, FPA, QTA, tax, terms, holiday, meter rent, \
                      rule or DISCO entries)"
                 )));
             }

@@ -1264,9 +1264,9 @@ async fn a_connection_over_the_limit_gets_53300_and_the_others_carry_on() {
 /// Installments (CALL grant_installments): the first installment stays due with the bill the
 /// grant was made against, the rest are billed one per later bill with markup (14 % a year
 /// pro-rata, the documented UNCONFIRMED default), visible in `bills`, `bill_lines` and
-/// `installment_plans`, and all of it survives kill -9.
+/// `installment_plans`, and all of it survives kill -9. A loaded meter rent rule bills its line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn installments_through_the_server() {
+async fn installments_and_meter_rent_through_the_server() {
     let (disco, server, c) = served_disco(400, 23).await;
     let (gen, data) = (disco.gen.clone(), disco.data.clone());
     copy_file(&c, "readings", &gen.join("readings.csv"))
@@ -1284,7 +1284,7 @@ async fn installments_through_the_server() {
             "SELECT b.reference, b.payable_within_due, b.due_date, r.reading_date, r.offpeak_present \
              FROM bills b JOIN readings r ON r.reference = b.reference AND r.cycle = b.cycle \
              JOIN consumers k ON k.reference = b.reference \
-             WHERE b.tariff = 'A-1a' AND NOT k.tou AND k.employee_grade IS NULL \
+             WHERE b.tariff = 'A-1a' AND NOT k.tou AND k.employee_grade IS NULL AND k.phase = 1 \
              AND r.reading_code = 'OK' AND b.payable_within_due > 1000 \
              ORDER BY b.reference LIMIT 2",
         )
@@ -1416,9 +1416,34 @@ async fn installments_through_the_server() {
     )
     .await
     .unwrap();
+    // Meter rent where in force: an operator file from December, single-phase A-1a only.
+    let rent = "[[meter_rent]]\neffective_from = \"2026-12-01\"\nphase = 1\ntariffs = [\"A-1a\"]\n\
+                rs_per_month = \"25\"\nsource = \"e2e office order\"\nconfirmed = false\n";
+    let loaded = one(&c, &format!("CALL load_tariff('rent.toml', $t${rent}$t$)")).await;
+    assert_eq!(loaded, "rent.toml");
     c.simple_query(&format!("CALL bill_cycle('{name}', '2026-12')"))
         .await
         .unwrap();
+    let rent_lines = rows(
+        &c.simple_query(&format!(
+            "SELECT amount, rule FROM bill_lines WHERE reference = '{r}' AND cycle = '2026-12' \
+             AND line = 'meter_rent'"
+        ))
+        .await
+        .unwrap(),
+    );
+    assert_eq!(rent_lines.len(), 1, "{rent_lines:?}");
+    assert_eq!(rent_lines[0][0], "25.00");
+    assert!(rent_lines[0][1].contains("UNCONFIRMED"), "{rent_lines:?}");
+    assert_eq!(
+        one(
+            &c,
+            "SELECT count(*) FROM bill_lines WHERE cycle = '2026-11' AND line = 'meter_rent'"
+        )
+        .await,
+        "0",
+        "not in force before its date"
+    );
     let dec_sql = format!(
         "SELECT installment, installment_markup, deferred, arrears, lps_in_arrears, current_bill, \
          total_fpa, payable_within_due, issue_date FROM bills WHERE reference = '{r}' AND cycle = '2026-12'"
