@@ -199,90 +199,111 @@ pub fn plan_copy(stmt: &Statement) -> Option<Result<CopyPlan, QueryError>> {
             }
             v
         };
-        let mut plan = CopyPlan {
+        let f = parse_options(options, legacy_options)?;
+        let plan = CopyPlan {
             table,
             fields,
-            format: CopyFormat::Text,
-            header: false,
-            delimiter: b'\t',
-            null: "\\N".into(),
+            format: f.format,
+            header: f.header,
+            delimiter: f.delimiter,
+            null: f.null,
         };
-        let mut delim_set = false;
-        let mut null_set = false;
-        for o in options {
-            match o {
-                CopyOption::Format(f) => match f.value.to_lowercase().as_str() {
-                    "csv" => plan.format = CopyFormat::Csv,
-                    "text" => plan.format = CopyFormat::Text,
-                    other => {
-                        return Err(QueryError::Unsupported(format!(
-                            "COPY format {other} is not supported (csv or text)"
-                        )))
-                    }
-                },
-                CopyOption::Header(h) => plan.header = *h,
-                CopyOption::Delimiter(c) => {
-                    plan.delimiter = u8::try_from(*c).map_err(|_| {
-                        QueryError::InvalidArgument(
-                            "COPY delimiter must be one ASCII character".into(),
-                        )
-                    })?;
-                    delim_set = true;
-                }
-                CopyOption::Null(s) => {
-                    plan.null = s.clone();
-                    null_set = true;
-                }
-                CopyOption::Encoding(e)
-                    if e.eq_ignore_ascii_case("utf8") || e.eq_ignore_ascii_case("utf-8") => {}
-                CopyOption::Quote('"') | CopyOption::Escape('"') | CopyOption::Freeze(_) => {}
-                other => {
-                    return Err(QueryError::Unsupported(format!(
-                        "COPY option {other} is not supported"
-                    )))
-                }
-            }
-        }
-        for o in legacy_options {
-            match o {
-                CopyLegacyOption::Csv(opts) => {
-                    plan.format = CopyFormat::Csv;
-                    for co in opts {
-                        if let CopyLegacyCsvOption::Header = co {
-                            plan.header = true;
-                        }
-                    }
-                }
-                CopyLegacyOption::Delimiter(c) => {
-                    plan.delimiter = u8::try_from(*c).map_err(|_| {
-                        QueryError::InvalidArgument(
-                            "COPY delimiter must be one ASCII character".into(),
-                        )
-                    })?;
-                    delim_set = true;
-                }
-                CopyLegacyOption::Null(s) => {
-                    plan.null = s.clone();
-                    null_set = true;
-                }
-                CopyLegacyOption::Header => plan.header = true,
-                other => {
-                    return Err(QueryError::Unsupported(format!(
-                        "COPY option {other} is not supported"
-                    )))
-                }
-            }
-        }
-        if plan.format == CopyFormat::Csv {
-            if !delim_set {
-                plan.delimiter = b',';
-            }
-            if !null_set {
-                plan.null = String::new();
-            }
-        }
         Ok(plan)
     })())
+}
+
+/// The format options of a COPY (both directions): `WITH (FORMAT csv|text, HEADER, DELIMITER,
+/// NULL)` and the legacy `CSV HEADER DELIMITER 'x' NULL 'x'` forms; CSV defaults to `,` and an
+/// empty NULL string, text to tab and `\\N`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOptions {
+    pub format: CopyFormat,
+    pub header: bool,
+    pub delimiter: u8,
+    pub null: String,
+}
+
+pub(crate) fn parse_options(
+    options: &[CopyOption],
+    legacy_options: &[CopyLegacyOption],
+) -> Result<CopyOptions, QueryError> {
+    let mut plan = CopyOptions {
+        format: CopyFormat::Text,
+        header: false,
+        delimiter: b'\t',
+        null: "\\N".into(),
+    };
+    let mut delim_set = false;
+    let mut null_set = false;
+    for o in options {
+        match o {
+            CopyOption::Format(f) => match f.value.to_lowercase().as_str() {
+                "csv" => plan.format = CopyFormat::Csv,
+                "text" => plan.format = CopyFormat::Text,
+                other => {
+                    return Err(QueryError::Unsupported(format!(
+                        "COPY format {other} is not supported (csv or text)"
+                    )))
+                }
+            },
+            CopyOption::Header(h) => plan.header = *h,
+            CopyOption::Delimiter(c) => {
+                plan.delimiter = u8::try_from(*c).map_err(|_| {
+                    QueryError::InvalidArgument("COPY delimiter must be one ASCII character".into())
+                })?;
+                delim_set = true;
+            }
+            CopyOption::Null(s) => {
+                plan.null = s.clone();
+                null_set = true;
+            }
+            CopyOption::Encoding(e)
+                if e.eq_ignore_ascii_case("utf8") || e.eq_ignore_ascii_case("utf-8") => {}
+            CopyOption::Quote('"') | CopyOption::Escape('"') | CopyOption::Freeze(_) => {}
+            other => {
+                return Err(QueryError::Unsupported(format!(
+                    "COPY option {other} is not supported"
+                )))
+            }
+        }
+    }
+    for o in legacy_options {
+        match o {
+            CopyLegacyOption::Csv(opts) => {
+                plan.format = CopyFormat::Csv;
+                for co in opts {
+                    if let CopyLegacyCsvOption::Header = co {
+                        plan.header = true;
+                    }
+                }
+            }
+            CopyLegacyOption::Delimiter(c) => {
+                plan.delimiter = u8::try_from(*c).map_err(|_| {
+                    QueryError::InvalidArgument("COPY delimiter must be one ASCII character".into())
+                })?;
+                delim_set = true;
+            }
+            CopyLegacyOption::Null(s) => {
+                plan.null = s.clone();
+                null_set = true;
+            }
+            CopyLegacyOption::Header => plan.header = true,
+            other => {
+                return Err(QueryError::Unsupported(format!(
+                    "COPY option {other} is not supported"
+                )))
+            }
+        }
+    }
+    if plan.format == CopyFormat::Csv {
+        if !delim_set {
+            plan.delimiter = b',';
+        }
+        if !null_set {
+            plan.null = String::new();
+        }
+    }
+    Ok(plan)
 }
 
 /// Accumulates one COPY's data; `finish` parses, validates and stores it all-or-nothing.

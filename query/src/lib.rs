@@ -13,6 +13,7 @@
 
 pub mod commands;
 pub mod copy;
+pub mod copy_out;
 pub mod engine;
 pub mod error;
 mod revisions;

@@ -34,6 +34,7 @@ use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
 use pgwire::messages::PgWireBackendMessage;
 use query::commands::{plan_call, Call};
 use query::copy::{plan_copy, CopySink};
+use query::copy_out::{plan_copy_out, CopyOutPlan};
 use query::Engine;
 
 use crate::command_table::CommandTable;
@@ -144,6 +145,12 @@ impl QueryHook for BijliHook {
         if let Some(r) = session_or_refused(statement) {
             return Some(r);
         }
+        if let Some(plan) = plan_copy_out(statement) {
+            return Some(match plan {
+                Ok(p) => copy_out(p, session_context).await,
+                Err(e) => Err(query_error(&e)),
+            });
+        }
         if let Some(r) = self.start_copy(statement, client) {
             return Some(r);
         }
@@ -170,6 +177,17 @@ impl QueryHook for BijliHook {
                 })
             }));
         }
+        // COPY TO (tokio-postgres' copy_out prepares it) and COPY FROM run at Execute; their
+        // plan describes no rows.
+        if let Some(r) = plan_copy_out(statement) {
+            return Some(match r {
+                Ok(_) => Ok(LogicalPlan::EmptyRelation(EmptyRelation {
+                    produce_one_row: false,
+                    schema: Arc::new(DFSchema::empty()),
+                })),
+                Err(e) => Err(query_error(&e)),
+            });
+        }
         if let Some(r) = plan_copy(statement) {
             return Some(match r {
                 Ok(_) => Ok(LogicalPlan::EmptyRelation(EmptyRelation {
@@ -191,11 +209,17 @@ impl QueryHook for BijliHook {
         statement: &Statement,
         logical_plan: &LogicalPlan,
         params: &ParamValues,
-        _session_context: &SessionContext,
+        session_context: &SessionContext,
         client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
         if let Some(r) = session_or_refused(statement) {
             return Some(r);
+        }
+        if let Some(plan) = plan_copy_out(statement) {
+            return Some(match plan {
+                Ok(p) => copy_out(p, session_context).await,
+                Err(e) => Err(query_error(&e)),
+            });
         }
         // CALL falls through: datafusion-postgres executes its plan with the portal's formats;
         // a CALL with `$n` arguments first gets this execution's values.
@@ -208,6 +232,51 @@ impl QueryHook for BijliHook {
         }
         self.start_copy(statement, client)
     }
+}
+
+/// `COPY ... TO STDOUT`: runs the query and streams its rows out, one CopyData per row (the
+/// tag counts them; a header goes with the first row, or alone when there is none).
+async fn copy_out(plan: CopyOutPlan, ctx: &SessionContext) -> PgWireResult<Response> {
+    use futures::StreamExt;
+    let api = |e: datafusion::error::DataFusionError| PgWireError::ApiError(Box::new(e));
+    let df = ctx.sql(&plan.sql).await.map_err(api)?;
+    let schema = df.schema().as_arrow().clone();
+    let columns = schema.fields().len();
+    let header = Arc::new(Mutex::new(
+        plan.options.header.then(|| plan.header(&schema)),
+    ));
+    let batches = df.execute_stream().await.map_err(api)?;
+    let pending = header.clone();
+    let rows = batches.flat_map(move |batch| {
+        let lines: Vec<PgWireResult<CopyData>> = match batch
+            .map_err(api)
+            .and_then(|b| plan.rows(&b).map_err(|e| query_error(&e)))
+        {
+            Ok(lines) => lines
+                .into_iter()
+                .map(|mut line| {
+                    if let Some(mut h) = pending.lock().take() {
+                        h.append(&mut line);
+                        line = h;
+                    }
+                    Ok(CopyData::new(line.into()))
+                })
+                .collect(),
+            Err(e) => vec![Err(e)],
+        };
+        futures::stream::iter(lines)
+    });
+    // No row at all: the header alone (an empty message is skipped by pgwire).
+    let tail = futures::stream::once(async move {
+        Ok(CopyData::new(
+            header.lock().take().unwrap_or_default().into(),
+        ))
+    });
+    Ok(Response::CopyOut(CopyResponse::new(
+        0,
+        columns,
+        rows.chain(tail),
+    )))
 }
 
 /// The command behind a CALL's plan (a scan of a [`CommandTable`]).

@@ -1511,3 +1511,120 @@ async fn installments_and_meter_rent_through_the_server() {
     drop(disco);
     server.stop();
 }
+
+/// `COPY ... TO STDOUT` (psql `\copy ... TO`, tokio-postgres `copy_out`): a query's rows come
+/// out exactly as SELECT shows them, and a table exported from one server loads into another
+/// with `COPY ... FROM` and reads back the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_to_stdout_exports_and_round_trips() {
+    use futures::TryStreamExt;
+    let (disco, server, c) = served_disco(300, 31).await;
+    copy_file(&c, "readings", &disco.gen.join("readings.csv"))
+        .await
+        .unwrap();
+    c.simple_query("CALL bill_cycle('MEPCO', '2026-11')")
+        .await
+        .unwrap();
+    let query = "SELECT reference, payable_within_due, due_date, provisional, versions FROM bills ORDER BY reference";
+    let want: String = rows(&c.simple_query(query).await.unwrap())
+        .iter()
+        .map(|r| {
+            let quoted: Vec<String> = r
+                .iter()
+                .map(|v| {
+                    if v.contains(',') || v.contains('"') {
+                        format!("\"{}\"", v.replace('"', "\"\""))
+                    } else {
+                        v.clone()
+                    }
+                })
+                .collect();
+            format!("{}\n", quoted.join(","))
+        })
+        .collect();
+    let stream = c
+        .copy_out(&format!(
+            "COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)"
+        ))
+        .await
+        .unwrap();
+    let chunks: Vec<bytes::Bytes> = stream.try_collect().await.unwrap();
+    let got = String::from_utf8(chunks.concat()).unwrap();
+    let (header, body) = got.split_once('\n').unwrap();
+    assert_eq!(
+        header,
+        "reference,payable_within_due,due_date,provisional,versions"
+    );
+    assert_eq!(body, want);
+    assert!(body.lines().count() > 250);
+
+    // psql \copy of the consumer master to a file, loaded into a second server.
+    let file = disco.tmp.path().join("consumers-export.csv");
+    let out = server.psql(&format!(
+        "\\copy consumers TO '{}' WITH (FORMAT csv, HEADER)",
+        file.display()
+    ));
+    assert!(
+        out.status.success(),
+        "psql \\copy TO: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("COPY 300"));
+    let other = Server::start(&disco.tmp.path().join("data2"));
+    let c2 = other.client().await;
+    assert_eq!(copy_file(&c2, "consumers", &file).await.unwrap(), 300);
+    let all = "SELECT * FROM consumers ORDER BY reference";
+    assert_eq!(
+        rows(&c2.simple_query(all).await.unwrap()),
+        rows(&c.simple_query(all).await.unwrap())
+    );
+    // Refused: a server-side file.
+    let e = c
+        .simple_query("COPY bills TO '/tmp/bills.csv'")
+        .await
+        .unwrap_err();
+    assert_eq!(sqlstate(&e), "0A000", "{e:?}");
+    other.stop();
+    server.stop();
+}
+
+/// pgJDBC (Debian's libpostgresql-jdbc-java, installed by .ci/run): `tests/java/JdbcCheck.java`
+/// runs plain and server-prepared queries, CALL with parameters, SQLSTATEs, DatabaseMetaData
+/// and CopyManager both ways against the binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pgjdbc_works_against_the_binary() {
+    let (disco, server, c) = served_disco(300, 5).await;
+    copy_file(&c, "readings", &disco.gen.join("readings.csv"))
+        .await
+        .unwrap();
+    c.simple_query("CALL bill_cycle('MEPCO', '2026-11')")
+        .await
+        .unwrap();
+    let jar = std::env::var("BIJLI_JDBC_JAR")
+        .unwrap_or_else(|_| "/usr/share/java/postgresql.jar".to_string());
+    assert!(
+        std::path::Path::new(&jar).exists(),
+        "pgJDBC not found at {jar}: install libpostgresql-jdbc-java (.ci/run does) or set BIJLI_JDBC_JAR"
+    );
+    let script = format!("{}/java/JdbcCheck.java", manifest_dir());
+    let out = std::process::Command::new("java")
+        .args([
+            "-cp",
+            jar.as_str(),
+            script.as_str(),
+            server.host(),
+            server.port(),
+            "MEPCO",
+            "2026-11",
+        ])
+        .output()
+        .expect("java runs (Java 17 is on the machine image)");
+    assert!(
+        out.status.success(),
+        "pgJDBC check failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("jdbc ok"));
+    server.stop();
+}
