@@ -399,6 +399,16 @@ impl<'b> Split<'b> {
         self.off[k] + self.pk[k]
     }
 
+    /// The date month `k` of `n` is priced on when no bill of its own was issued: the bill's
+    /// issue date that many months back (the rules in force for that month, not today's).
+    fn nominal_date(input: &BillInput, k: usize, n: usize) -> NaiveDate {
+        let back = u32::try_from(n - 1 - k).unwrap_or(0);
+        input
+            .issue_date
+            .checked_sub_months(chrono::Months::new(back))
+            .unwrap_or(input.issue_date)
+    }
+
     /// Month `k` of `months` priced alone on its share, with `arrears` carried in: the last
     /// month gets the reading's `facts` and `adjustments`, earlier ones [`earlier_facts`];
     /// the chain moves on to the next month.
@@ -411,13 +421,14 @@ impl<'b> Split<'b> {
         months: &[(YearMonth, u32)],
         chain: &mut Chain,
         k: usize,
+        date: NaiveDate,
         arrears: Decimal,
         facts: &ReadingFacts,
         adjustments: &[Adjustment],
     ) -> Result<Bill, BillingError> {
         let n = months.len();
         let (cycle, d) = months[k];
-        let mut e = chain.extras(book, extras, cycle, k == 0, input.issue_date);
+        let mut e = chain.extras(book, extras, cycle, k == 0, date);
         if k + 1 != n {
             // An installment and a deferred amount belong to the bill issued (the last month).
             e.installment = None;
@@ -425,6 +436,7 @@ impl<'b> Split<'b> {
         }
         let mut i = *input;
         i.cycle = cycle;
+        i.issue_date = date;
         i.period_days = d;
         i.units_offpeak_kwh = self.off[k];
         i.units_peak_kwh = self.pk[k];
@@ -569,6 +581,7 @@ pub fn compute_accumulated(
             months,
             &mut chain,
             k,
+            Split::nominal_date(input, k, months.len()),
             arrears,
             facts,
             &[],
@@ -727,6 +740,9 @@ pub struct ProvisionalBilled {
     pub billed_rs: Decimal,
     /// Subsidy the provisional bill recorded (`Bill::subsidy_rs`).
     pub subsidy_rs: Decimal,
+    /// The provisional bill's issue date: the month is re-priced under the rules in force
+    /// then (a schedule, tax or rent that started since does not reach it).
+    pub issue_date: NaiveDate,
 }
 
 /// A bill month before the reading's own that one actual reading also covers.
@@ -880,6 +896,10 @@ pub fn compute_catch_up(
     let mut adjustments = Vec::with_capacity(n - 1);
     for (k, ((cycle, d), p)) in months.iter().zip(earlier).enumerate() {
         let share = split.share(k);
+        let date = match p {
+            EarlierMonth::Provisional(p) => p.issue_date,
+            EarlierMonth::Unbilled(_) => Split::nominal_date(input, k, n),
+        };
         let bill = split.price(
             book,
             input,
@@ -887,6 +907,7 @@ pub fn compute_catch_up(
             months,
             &mut chain,
             k,
+            date,
             Decimal::ZERO,
             facts,
             &[],
@@ -941,6 +962,7 @@ pub fn compute_catch_up(
         months,
         &mut chain,
         n - 1,
+        input.issue_date,
         input.arrears_rs,
         facts,
         &adjustments,

@@ -558,6 +558,7 @@ fn b07_average_bill_then_actual_reading() {
         units_kwh: p.units_kwh,
         billed_rs: p.current_bill_rs + p.total_fpa_rs,
         subsidy_rs: p.subsidy_rs,
+        issue_date: mar.issue_date,
     };
     h.push((ym("2020-03"), 300)); // what the caller recorded for March
 
@@ -624,6 +625,72 @@ fn b07_average_bill_then_actual_reading() {
 
     // A provisional bill must be listed for every month but the last.
     assert!(compute_corrected(&book, &apr, &none, &facts(), &months, &[]).is_err());
+}
+
+/// A rule that starts between a provisional bill and its correction does not reach the
+/// corrected month: each earlier month is re-priced under the rules of its own date (the
+/// provisional bill's issue date; for a month with no bill, the bill's date that many months
+/// back). Here a meter rent from 15 April 2020 lands on April only.
+#[test]
+fn earlier_months_are_priced_under_the_rules_of_their_own_date() {
+    let mut book = TariffBook::empty();
+    book.load_toml(B07_FIXTURE).unwrap();
+    book.load_toml(data::file("readings.toml").unwrap())
+        .unwrap();
+    book.load_toml(
+        "[[meter_rent]]\neffective_from = \"2020-04-15\"\nrs_per_month = \"25\"\nsource = \"fixture\"\n",
+    )
+    .unwrap();
+    let none = BillExtras::default();
+    let mut h = flat_history("2020-03", 12, 300);
+    let mut mar = input("A-1a", dec!(2), "2020-03", 0, &h);
+    mar.issue_date = day(2020, 3, 31);
+    let p = compute_provisional(&book, &mar, &none, 0).unwrap();
+    assert!(p.line("meter_rent").is_none(), "no rent before 15 April");
+    let billed = ProvisionalBilled {
+        cycle: ym("2020-03"),
+        units_kwh: p.units_kwh,
+        billed_rs: p.current_bill_rs + p.total_fpa_rs,
+        subsidy_rs: p.subsidy_rs,
+        issue_date: mar.issue_date,
+    };
+    h.push((ym("2020-03"), 300));
+    let months = month_spans(
+        day(2020, 2, 29),
+        day(2020, 4, 30),
+        ym("2020-03"),
+        ym("2020-04"),
+    )
+    .unwrap();
+    let mut apr = input("A-1a", dec!(2), "2020-04", 450, &h);
+    apr.period_days = 61;
+    apr.issue_date = day(2020, 5, 5);
+    let c = compute_corrected(&book, &apr, &none, &facts(), &months, &[billed]).unwrap();
+    // March as in B07 (229 x 21.47 -> 4,917; adjustment -1,524): no rent in it.
+    assert_eq!(
+        (c.months[0].corrected_rs, c.months[0].adjustment_rs),
+        (dec!(4917), dec!(-1524))
+    );
+    // April (issued 5 May) carries the rent once: 4,744.87 + 25 - 1,524 = 3,245.87 -> 3,246.
+    assert_eq!(c.bill.amount_of("meter_rent"), dec!(25));
+    assert_eq!(c.bill.current_bill_rs, dec!(3246));
+
+    // March never billed: priced on 5 April (the bill's date a month back), no rent either.
+    let h = flat_history("2020-03", 12, 300);
+    let mut apr = input("A-1a", dec!(2), "2020-04", 450, &h);
+    apr.period_days = 61;
+    apr.issue_date = day(2020, 5, 5);
+    let c = compute_catch_up(
+        &book,
+        &apr,
+        &none,
+        &facts(),
+        &months,
+        &[EarlierMonth::Unbilled(ym("2020-03"))],
+    )
+    .unwrap();
+    assert_eq!(c.months[0].corrected_rs, dec!(4917));
+    assert_eq!(c.bill.amount_of("meter_rent"), dec!(25));
 }
 
 #[test]
@@ -700,6 +767,7 @@ fn catch_up_bills_unread_months_alone_and_ignores_the_estimate_limit() {
             units_kwh: 300,
             billed_rs: dec!(6441),
             subsidy_rs: dec!(0),
+            issue_date: ym(m).add_months(1).first_day(),
         })
     };
     let earlier = [
@@ -839,7 +907,7 @@ proptest! {
         let h = flat_history("2026-09", 12, 150);
         let mut inp = input("A-1a", dec!(2), "2026-10", actual, &h);
         inp.period_days = 61;
-        let billed = ProvisionalBilled { cycle: ym("2026-09"), units_kwh: est, billed_rs: Decimal::from(est * 20), subsidy_rs: Decimal::ZERO };
+        let billed = ProvisionalBilled { cycle: ym("2026-09"), units_kwh: est, billed_rs: Decimal::from(est * 20), subsidy_rs: Decimal::ZERO, issue_date: day(2026, 10, 5) };
         if !paid {
             inp.arrears_rs = billed.billed_rs;
         }

@@ -1595,6 +1595,7 @@ pub(crate) fn bill_one(
                             b.current_bill_paisa.saturating_add(b.total_fpa_paisa),
                         ),
                         subsidy_rs: decimal_from_paisa(b.subsidy_paisa),
+                        issue_date: b.issue_date,
                     }),
                     None => EarlierMonth::Unbilled(m),
                 });
