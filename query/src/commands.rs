@@ -26,7 +26,7 @@
 //!   proposal), units, revenue (current bill + FPA) and subsidy, current / proposed / change,
 //!   as exact NUMERIC(18,2). A proposal that does not parse, conflicts with the book or is in
 //!   force on no schedule date of the cycle is refused with 22023; an unbilled cycle with
-//!   02000.
+//!   55000 (object not in prerequisite state).
 
 use std::sync::Arc;
 

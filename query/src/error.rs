@@ -77,7 +77,10 @@ impl QueryError {
             QueryError::Billing(b) => billing_sqlstate(b),
             QueryError::Storage(s) => match s {
                 S::Rows(r) => r.first().map(|e| e.sqlstate).unwrap_or("22000"),
-                S::NotFound(_) => "02000",
+                S::NotFound(_) => "42704",
+                S::UnknownKey(_) => "23503",
+                S::Duplicate(_) => "23505",
+                S::NotReady(_) => "55000",
                 S::Billing(b) => billing_sqlstate(b),
                 S::Invalid(_) => "22023",
                 S::TooLarge(_) => "54000",

@@ -1046,6 +1046,7 @@ mod tests {
             summary: Default::default(),
             previous_payable_within_due_paisa: Vec::new(),
             installments: Default::default(),
+            payments_mark: 0,
         }
     }
 

@@ -28,8 +28,19 @@ pub enum StorageError {
     TooLarge(usize),
     #[error("{} row(s) rejected; first: row {}, column {}: {}", .0.len(), .0.first().map(|e| e.row + 1).unwrap_or(0), .0.first().map(|e| e.column).unwrap_or(""), .0.first().map(|e| e.reason.as_str()).unwrap_or(""))]
     Rows(Vec<RowError>),
+    /// A named object (DISCO, cycle) that does not exist: 42704.
     #[error("{0}")]
     NotFound(String),
+    /// Something of that name already exists: 23505.
+    #[error("{0}")]
+    Duplicate(String),
+    /// A reference to a consumer (or other key) that is not loaded: 23503, as in COPY.
+    #[error("{0}")]
+    UnknownKey(String),
+    /// The object exists but is not in the state the command needs (a cycle not billed
+    /// yet): 55000.
+    #[error("{0}")]
+    NotReady(String),
     #[error("{0}")]
     Invalid(String),
     #[error("billing: {0}")]

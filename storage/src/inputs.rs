@@ -173,8 +173,8 @@ impl<'a> CycleRun<'a> {
     }
 
     /// The LPS of the consumer's bill of last month when it was not paid in full by its due
-    /// date: the payments valued from its issue date to its due date fall short of its payable
-    /// within due date (nothing when that was a credit or carried no LPS). When installments
+    /// date: the payments posted after it was computed and valued by its due date fall short
+    /// of its payable within due date (nothing when that was a credit or carried no LPS). When installments
     /// were granted against that bill by its due date, only its payable less the deferred
     /// amount was due.
     fn lps_owed(&self, reference: u64, plans: Option<&Plans>) -> i64 {
@@ -188,14 +188,18 @@ impl<'a> CycleRun<'a> {
         if b.lps_paisa <= 0 || b.payable_within_due_paisa <= 0 {
             return 0;
         }
+        // Payments posted after the bill was computed (earlier ones are in its arrears) and
+        // valued by its due date, whatever their value date (an advance payment counts).
+        let mark = self.last_month.map_or(0, |cb| cb.payments_mark);
         let paid: i64 = self
             .st
             .payments_by_ref
             .get(&reference)
             .into_iter()
             .flatten()
+            .filter(|&&j| j >= mark)
             .filter_map(|&j| self.st.payments.get(j as usize))
-            .filter(|p| p.value_date >= b.issue_date && p.value_date <= b.due_date)
+            .filter(|p| p.value_date <= b.due_date)
             .map(|p| p.amount_paisa)
             .sum();
         let deferred: i64 = plans

@@ -130,7 +130,7 @@ impl Store {
             .map(|(_, cb)| cb.clone())
             .collect();
         if billed.is_empty() {
-            return Err(StorageError::NotFound(match disco {
+            return Err(StorageError::NotReady(match disco {
                 Some(d) => format!("cycle {cycle} of DISCO {d:?} has not been billed"),
                 None => format!("cycle {cycle} has not been billed"),
             }));

@@ -149,6 +149,10 @@ pub struct CycleBills {
     pub previous_payable_within_due_paisa: Vec<Option<i64>>,
     /// The bills that carry an installment of a plan, by bill index (few: kept aside).
     pub installments: HashMap<u32, BillInstallment>,
+    /// Payments posted when the cycle was first computed (`State::payments` indexes below
+    /// it were in the bills' arrears): a later payment valued by a bill's due date pays it
+    /// (`CycleRun::lps_owed`). A re-run keeps its first run's mark, as it keeps its arrears.
+    pub payments_mark: u32,
 }
 
 impl CycleBills {
@@ -1268,6 +1272,10 @@ impl State {
             by_reference,
             summary,
             installments,
+            payments_mark: previous
+                .as_deref()
+                .map(|p| p.payments_mark)
+                .unwrap_or(self.payments.len() as u32),
         })
     }
 
@@ -1382,7 +1390,7 @@ impl State {
         granted_on: Option<NaiveDate>,
     ) -> Result<(Grant, Vec<i64>), StorageError> {
         let Some((idx, c)) = self.consumer(reference) else {
-            return Err(StorageError::NotFound(format!(
+            return Err(StorageError::UnknownKey(format!(
                 "no consumer with reference {reference:014}"
             )));
         };
@@ -1395,7 +1403,7 @@ impl State {
         let d = self
             .consumer_dyn
             .get(idx as usize)
-            .ok_or_else(|| StorageError::NotFound(format!("no state for {reference:014}")))?;
+            .ok_or_else(|| StorageError::UnknownKey(format!("no state for {reference:014}")))?;
         let latest = self.latest_bill(reference);
         let latest_issue = latest
             .and_then(|(cb, i)| cb.bills.get(i as usize))
@@ -1884,6 +1892,14 @@ impl Store {
     pub fn load_tariff(&self, name: &str, text: &str) -> Result<String, StorageError> {
         let (ticket, summary) = {
             let mut st = self.state.write();
+            // A file's name identifies it (`tariffs`, `simulate_tariff` by name): a new version
+            // gets its own name.
+            if st.tariff_files.iter().any(|f| f.name == name) {
+                return Err(StorageError::Duplicate(format!(
+                    "a tariff file named {name:?} is already loaded: give the new file its own \
+                     name (e.g. with its date or revision)"
+                )));
+            }
             let mut trial = st.book.clone();
             let summary = trial.load_toml(text)?;
             if summary.is_empty() {
@@ -1950,6 +1966,23 @@ impl Store {
                 .filter(|r| r.cycle == cycle)
                 .map(|r| r.reading_date)
                 .max();
+            // A first run bills only a month someone of the DISCO was read in: a run with no
+            // reading would bill nothing, yet (cycles bill in order) block every month before
+            // it for good, e.g. after a mistyped cycle.
+            if !st.cycles.contains_key(&(disco.to_string(), cycle)) {
+                let read = st.readings.iter().any(|r| {
+                    r.cycle == cycle
+                        && st
+                            .consumer(r.reference)
+                            .is_some_and(|(_, c)| &*c.disco == disco)
+                });
+                if !read {
+                    return Err(StorageError::Invalid(format!(
+                        "no consumer of {disco} has a reading for cycle {cycle}: nothing to bill \
+                         (load its readings first)"
+                    )));
+                }
+            }
             let issue_date = match issue_date {
                 // No clock: the day after the cycle's last reading.
                 None => last_read

@@ -364,7 +364,7 @@ fn bad_proposals_and_cycles_are_refused() {
     load_disco(&store);
     assert!(matches!(
         store.simulate_tariff(SRO, cycle(), None),
-        Err(StorageError::NotFound(_))
+        Err(StorageError::NotReady(_))
     ));
     store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
     assert!(matches!(
@@ -377,7 +377,7 @@ fn bad_proposals_and_cycles_are_refused() {
     ));
     assert!(matches!(
         store.simulate_tariff(SRO, cycle(), Some("LESCO")),
-        Err(StorageError::NotFound(_))
+        Err(StorageError::NotReady(_))
     ));
     let later = higher_rates().replace(
         r#"effective_from = "2026-10-01""#,
@@ -530,7 +530,8 @@ fn an_unpaid_bill_s_lps_reaches_the_next_arrears_once() {
     let c = |i: u64| consumer(i, "A-1a", "4", 0, false).reference;
     let bill = |cb: &CycleBills, r: u64| cb.bills[cb.by_reference[&r] as usize];
     // 10: unpaid; 11: paid in full on time; 12: paid in full after the due date; 13: paid
-    // half on time.
+    // half on time; 14: paid in full, valued before the issue date (an advance payment posted
+    // after the bill).
     let due = bill(&nov, c(10)).due_date;
     let pay = |r: u64, tx: &str, amount: i64, on: NaiveDate| Payment {
         reference: r,
@@ -559,10 +560,16 @@ fn an_unpaid_bill_s_lps_reaches_the_next_arrears_once() {
                 bill(&nov, c(13)).payable_within_due_paisa / 2,
                 due,
             ),
+            pay(
+                c(14),
+                "L-14",
+                bill(&nov, c(14)).payable_within_due_paisa,
+                day("2026-12-01"),
+            ),
         ])
         .unwrap();
     let mut rs = Vec::new();
-    for i in 10..14 {
+    for i in 10..15 {
         let cons = consumer(i, "A-1a", "4", 0, false);
         let units = 30 + 23 * i;
         let mut r = reading(&cons, 100);
@@ -576,13 +583,13 @@ fn an_unpaid_bill_s_lps_reaches_the_next_arrears_once() {
     store.insert_readings(rs).unwrap();
     store.bill_cycle(DISCO, ym("2026-12"), None).unwrap();
     let dec = store.read().cycles[&(DISCO.to_string(), ym("2026-12"))].clone();
-    for (i, late) in [(10, true), (11, false), (12, true), (13, true)] {
+    for (i, late) in [(10, true), (11, false), (12, true), (13, true), (14, false)] {
         let (n, d) = (bill(&nov, c(i)), bill(&dec, c(i)));
         assert!(n.lps_paisa > 0, "{i}");
         let lps = if late { n.lps_paisa } else { 0 };
         assert_eq!(d.lps_in_arrears_paisa, lps, "{i}");
         let paid: i64 = match i {
-            11 | 12 => n.payable_within_due_paisa,
+            11 | 12 | 14 => n.payable_within_due_paisa,
             13 => n.payable_within_due_paisa / 2,
             _ => 0,
         };
@@ -609,4 +616,111 @@ fn an_unpaid_bill_s_lps_reaches_the_next_arrears_once() {
             "{i}"
         );
     }
+}
+
+/// A payment posted before a bill was computed is in that bill's arrears: it does not also
+/// pay the bill for the LPS, whatever its value date.
+#[test]
+fn a_payment_already_in_the_arrears_does_not_also_pay_the_bill() {
+    let r = consumer(16, "A-1a", "4", 0, false).reference;
+    // What consumer 16 owes with November's bill (opening arrears + November).
+    let owed = {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = open(tmp.path());
+        load_disco(&store);
+        store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
+        let cb = billed(&store);
+        cb.bills[cb.by_reference[&r] as usize].payable_within_due_paisa
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    load_disco(&store);
+    // Three quarters of it paid the day after the issue date, posted before the run.
+    let paid = owed * 3 / 4;
+    store
+        .insert_payments(vec![Payment {
+            reference: r,
+            transaction_id: "EARLY-16".into(),
+            amount_paisa: paid,
+            value_date: day("2026-12-05"),
+            bank: "HBL".into(),
+        }])
+        .unwrap();
+    store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
+    let nov = billed(&store);
+    let n = nov.bills[nov.by_reference[&r] as usize];
+    assert_eq!(n.payable_within_due_paisa, owed - paid);
+    assert!(n.lps_paisa > 0);
+    // Nothing more paid: November's LPS is owed although `paid` >= its payable.
+    assert!(paid >= n.payable_within_due_paisa);
+    let cons = consumer(16, "A-1a", "4", 0, false);
+    let mut rd = reading(&cons, 100);
+    let start = 5_000 + 30 + 23 * 16;
+    rd.cycle = ym("2026-12");
+    rd.previous_reading_date = day("2026-11-28");
+    rd.reading_date = day("2026-12-28");
+    rd.offpeak_previous = start;
+    rd.offpeak_present = start + 100;
+    store.insert_readings(vec![rd]).unwrap();
+    store.bill_cycle(DISCO, ym("2026-12"), None).unwrap();
+    let dec = store.read().cycles[&(DISCO.to_string(), ym("2026-12"))].clone();
+    let d = dec.bills[dec.by_reference[&r] as usize];
+    assert_eq!(d.lps_in_arrears_paisa, n.lps_paisa);
+    assert_eq!(d.arrears_paisa, n.payable_within_due_paisa + n.lps_paisa);
+}
+
+/// A first run of a month no consumer of the DISCO was read in is refused (it would bill
+/// nothing and, cycles billing in order, block the months before it).
+#[test]
+fn a_cycle_without_readings_is_refused_and_blocks_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    load_disco(&store);
+    store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
+    let e = store
+        .bill_cycle(DISCO, ym("2028-11"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no consumer of MEPCO has a reading for cycle 2028-11"),
+        "{e}"
+    );
+    assert!(!store
+        .read()
+        .cycles
+        .contains_key(&(DISCO.to_string(), ym("2028-11"))));
+    // December can still be billed once read.
+    let cons = consumer(3, "A-1a", "1", 0, false);
+    let mut rd = reading(&cons, 50);
+    rd.cycle = ym("2026-12");
+    rd.previous_reading_date = day("2026-11-28");
+    rd.reading_date = day("2026-12-28");
+    rd.offpeak_previous = 5_000 + 30 + 23 * 3;
+    rd.offpeak_present = rd.offpeak_previous + 50;
+    store.insert_readings(vec![rd]).unwrap();
+    store.bill_cycle(DISCO, ym("2026-12"), None).unwrap();
+}
+
+/// A tariff file's name identifies it: loading another file under a loaded name is refused
+/// (nothing of it applied), so `simulate_tariff('<name>')` and `tariffs` stay unambiguous.
+#[test]
+fn a_loaded_file_name_is_not_reused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    load_disco(&store);
+    let fpa = "[[fpa]]\nfuel_month = \"2026-09\"\nrate = \"1.0000\"\nsro = \"t\"\nexempt_bands = [\"lifeline\"]\n";
+    store.load_tariff("fpa.toml", fpa).unwrap();
+    let other = fpa.replace("2026-09", "2026-10");
+    let e = store.load_tariff("fpa.toml", &other).unwrap_err();
+    assert!(matches!(e, StorageError::Duplicate(_)), "{e}");
+    assert_eq!(
+        store
+            .read()
+            .tariff_files
+            .iter()
+            .filter(|f| f.name == "fpa.toml")
+            .count(),
+        1
+    );
+    store.load_tariff("fpa-2026-10.toml", &other).unwrap();
 }
