@@ -43,6 +43,8 @@ impl Engine {
         }
         datafusion_pg_catalog::setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider)
             .map_err(|e| QueryError::DataFusion(*e))?;
+        // PostgreSQL's to_char (templates like 'YYYY-MM', '999,999.00'), not DataFusion's.
+        ctx.register_udf(crate::to_char::udf());
         Ok(Engine {
             store,
             ctx: Arc::new(ctx),

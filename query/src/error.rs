@@ -132,6 +132,7 @@ fn datafusion_sqlstate(e: &datafusion::error::DataFusionError) -> &'static str {
         D::Shared(inner) => datafusion_sqlstate(inner),
         D::External(inner) => match inner.downcast_ref::<datafusion::arrow::error::ArrowError>() {
             Some(a) => arrow_sqlstate(a),
+            None if inner.is::<crate::to_char::TemplateError>() => "22023",
             None => "XX000",
         },
         D::Diagnostic(_, inner) => datafusion_sqlstate(inner),

@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 mod revisions;
 pub mod tables;
+pub mod to_char;
 
 pub use engine::Engine;
 pub use error::{CopyRowError, QueryError};

@@ -1558,6 +1558,25 @@ async fn copy_to_stdout_exports_and_round_trips() {
     assert_eq!(body, want);
     assert!(body.lines().count() > 250);
 
+    // PostgreSQL's to_char templates (BI tools group by month this way).
+    let issue = one(&c, "SELECT DISTINCT issue_date FROM bills").await;
+    assert_eq!(
+        one(
+            &c,
+            "SELECT DISTINCT to_char(issue_date, 'YYYY-MM') FROM bills"
+        )
+        .await,
+        issue[..7]
+    );
+    assert_eq!(
+        one(
+            &c,
+            "SELECT to_char(CAST(-1234.5 AS numeric(10,2)), '999,999.00')"
+        )
+        .await,
+        "  -1,234.50"
+    );
+
     // psql \copy of the consumer master to a file, loaded into a second server.
     let file = disco.tmp.path().join("consumers-export.csv");
     let out = server.psql(&format!(
