@@ -185,7 +185,90 @@ impl ExtendedQueryHandler for GuardedSql {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        ExtendedQueryHandler::do_query(&*self.inner, client, portal, max_rows).await
+        match numeric_parameters(portal) {
+            Some(p) => ExtendedQueryHandler::do_query(&*self.inner, client, &p, max_rows).await,
+            None => ExtendedQueryHandler::do_query(&*self.inner, client, portal, max_rows).await,
+        }
+    }
+}
+
+/// An integer or float parameter the query compares with a NUMERIC (psycopg's `%s` with a
+/// Python int or float, JDBC `setInt` / `setDouble`): PostgreSQL converts it, the upstream
+/// decoder refuses it ("Cannot coerce integer value to Decimal128"). The portal is re-sent
+/// with such parameters as NUMERIC text (floats by their shortest decimal form); `None` when
+/// there is none.
+fn numeric_parameters(portal: &Portal<DfStatement>) -> Option<Portal<DfStatement>> {
+    use datafusion::arrow::datatypes::DataType;
+    let (_, Some((_, plan))) = &portal.statement.statement else {
+        return None;
+    };
+    let inferred = plan.get_parameter_types().ok()?;
+    let mut types = portal.statement.parameter_types.clone();
+    let mut params = portal.parameters.clone();
+    let mut codes: Vec<i16> = (0..params.len())
+        .map(|i| i16::from(portal.parameter_format.is_binary(i)))
+        .collect();
+    let mut changed = false;
+    for (i, value) in params.iter_mut().enumerate() {
+        let declared = types.get(i).cloned().flatten();
+        let Some(declared) = declared else { continue };
+        if !matches!(
+            inferred.get(&format!("${}", i + 1)),
+            Some(Some(DataType::Decimal128(..)))
+        ) {
+            continue;
+        }
+        let Some(bytes) = value.as_ref() else {
+            continue;
+        };
+        let binary = portal.parameter_format.is_binary(i);
+        let Some(text) = number_text(&declared, bytes, binary) else {
+            continue;
+        };
+        *value = Some(bytes::Bytes::from(text));
+        if let Some(t) = types.get_mut(i) {
+            *t = Some(Type::NUMERIC);
+        }
+        codes[i] = 0;
+        changed = true;
+    }
+    if !changed {
+        return None;
+    }
+    let statement = pgwire::api::stmt::StoredStatement::new(
+        portal.statement.id.clone(),
+        portal.statement.statement.clone(),
+        types,
+    );
+    // The same portal (name, result formats, execution state) with the new parameters.
+    let mut p: Portal<DfStatement> = Portal::default();
+    p.name = portal.name.clone();
+    p.statement = Arc::new(statement);
+    p.parameter_format = Format::Individual(codes);
+    p.parameters = params;
+    p.result_column_format = portal.result_column_format.clone();
+    p.state = portal.state.clone();
+    Some(p)
+}
+
+/// An int2/4/8 or float4/8 parameter as decimal text (`None`: not one, or not finite).
+fn number_text(declared: &Type, bytes: &[u8], binary: bool) -> Option<String> {
+    let float_text = |f: f64| f.is_finite().then(|| format!("{f}"));
+    if !binary {
+        let s = std::str::from_utf8(bytes).ok()?.trim();
+        return match *declared {
+            Type::INT2 | Type::INT4 | Type::INT8 => s.parse::<i64>().ok().map(|n| n.to_string()),
+            Type::FLOAT4 | Type::FLOAT8 => float_text(s.parse::<f64>().ok()?),
+            _ => None,
+        };
+    }
+    match (declared.clone(), bytes.len()) {
+        (Type::INT2, 2) => Some(i16::from_be_bytes(bytes.try_into().ok()?).to_string()),
+        (Type::INT4, 4) => Some(i32::from_be_bytes(bytes.try_into().ok()?).to_string()),
+        (Type::INT8, 8) => Some(i64::from_be_bytes(bytes.try_into().ok()?).to_string()),
+        (Type::FLOAT4, 4) => float_text(f64::from(f32::from_be_bytes(bytes.try_into().ok()?))),
+        (Type::FLOAT8, 8) => float_text(f64::from_be_bytes(bytes.try_into().ok()?)),
+        _ => None,
     }
 }
 

@@ -56,6 +56,33 @@ public class JdbcCheck {
                     }
                 }
             }
+            // setInt / setDouble / setBigDecimal against a NUMERIC column: one answer.
+            long over;
+            try (Statement s = c.createStatement();
+                 ResultSet r = s.executeQuery("SELECT count(*) FROM bills WHERE payable_within_due > 1000.5")) {
+                r.next();
+                over = r.getLong(1);
+            }
+            try (PreparedStatement p = c.prepareStatement(
+                     "SELECT count(*) FROM bills WHERE payable_within_due > ?")) {
+                for (int i = 0; i < 6; i++) {
+                    p.setDouble(1, 1000.5);
+                    try (ResultSet r = p.executeQuery()) {
+                        r.next();
+                        check(r.getLong(1) == over, "setDouble " + i + ": " + r.getLong(1) + " vs " + over);
+                    }
+                    p.setBigDecimal(1, new BigDecimal("1000.5"));
+                    try (ResultSet r = p.executeQuery()) {
+                        r.next();
+                        check(r.getLong(1) == over, "setBigDecimal " + i);
+                    }
+                    p.setInt(1, 0);
+                    try (ResultSet r = p.executeQuery()) {
+                        r.next();
+                        check(r.getLong(1) > over, "setInt " + i);
+                    }
+                }
+            }
             // The sum of the lines equals the bill (exact decimals through the driver).
             try (PreparedStatement p = c.prepareStatement(
                      "SELECT sum(amount) FROM bill_lines WHERE reference = ? AND cycle = ? AND line NOT IN ('lps')")) {

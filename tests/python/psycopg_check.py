@@ -79,4 +79,19 @@ with psycopg.connect(conninfo, autocommit=True) as conn:
         raise AssertionError("bad cycle accepted")
     except psycopg.Error as e:
         assert e.sqlstate == "22023", (e.sqlstate, str(e))
+    # Python ints and floats compared with NUMERIC columns (sent as int8 / float8), text and
+    # binary: the same answer as a literal and as a Decimal.
+    cur.execute("SELECT count(*) FROM bills WHERE payable_within_due > 1000.5")
+    want = cur.fetchone()[0]
+    assert 0 < want < n, (want, n)
+    for v in (Decimal("1000.5"), 1000.5):
+        cur.execute("SELECT count(*) FROM bills WHERE payable_within_due > %s", (v,))
+        assert cur.fetchone()[0] == want, v
+        bcur.execute("SELECT count(*) FROM bills WHERE payable_within_due > %b", (v,))
+        assert bcur.fetchone()[0] == want, v
+    cur.execute("SELECT count(*) FROM bills WHERE payable_within_due > 1000")
+    want_int = cur.fetchone()[0]
+    for c in (cur, bcur):
+        c.execute("SELECT count(*) FROM bills WHERE payable_within_due > %s", (1000,), prepare=True)
+        assert c.fetchone()[0] == want_int
 print("psycopg checks passed")
