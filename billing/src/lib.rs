@@ -184,8 +184,8 @@ pub use installments::{InstallmentDue, InstallmentTerms};
 pub use period::YearMonth;
 pub use periods::{
     compute_accumulated, compute_catch_up, compute_corrected, compute_provisional,
-    meter_change_units, month_spans, provisional_units, register_advance, split_accumulated,
-    split_units, CorrectedBill, CorrectedMonth, EarlierMonth, MeterChange, MeterRegisters,
-    ProvisionalBilled, ProvisionalEstimate, SplitMethod,
+    meter_change_units, month_spans, provisional_units, register_advance, register_advance_of,
+    split_accumulated, split_units, CorrectedBill, CorrectedMonth, EarlierMonth, MeterChange,
+    MeterRegisters, ProvisionalBilled, ProvisionalEstimate, SplitMethod,
 };
 pub use tariff::{Disco, LoadSummary, TariffBook, TariffRow};

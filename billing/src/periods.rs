@@ -67,15 +67,27 @@ fn bad(field: &'static str, reason: impl Into<String>) -> BillingError {
     }
 }
 
-/// Units a register advanced from `previous` to `present`, allowing one rollover of a register
-/// of `max(5, digits(previous))` digits when the wrapped advance is under a tenth of the
-/// register (KNOWN-CASES B09); a genuinely lower reading is `None`. Same rule as
-/// `storage::register_advance` (which computes the units of ordinary readings).
+/// Units a register advanced from `previous` to `present` on a meter whose register digits
+/// are not known: [`register_advance_of`] with `max(5, digits(previous))` digits.
 pub fn register_advance(previous: u64, present: u64) -> Option<u64> {
+    register_advance_of(previous, present, None)
+}
+
+/// Units a register of `digits` digits (an attribute of the meter, KNOWN-CASES B09; `None`:
+/// not known, then `max(5, digits(previous))`) advanced from `previous` to `present`,
+/// allowing one rollover past `10^digits - 1` when the wrapped advance is under a tenth of
+/// the register. A genuinely lower reading, or a reading the register cannot show, is `None`.
+pub fn register_advance_of(previous: u64, present: u64, digits: Option<u32>) -> Option<u64> {
+    if let Some(d) = digits {
+        let modulus = 10u64.checked_pow(d)?;
+        if previous >= modulus || present >= modulus {
+            return None;
+        }
+    }
     if present >= previous {
         return Some(present - previous);
     }
-    let digits = (previous.checked_ilog10().unwrap_or(0) + 1).max(5);
+    let digits = digits.unwrap_or((previous.checked_ilog10().unwrap_or(0) + 1).max(5));
     let modulus = 10u64.checked_pow(digits)?;
     let wrapped = modulus - previous + present;
     (wrapped < modulus / 10).then_some(wrapped)

@@ -67,6 +67,7 @@ impl CopyTable {
                 ("history", false),
                 ("disconnected_from", false),
                 ("strn", false),
+                ("meter_digits", false),
             ],
             CopyTable::Readings => &[
                 ("reference", true),
@@ -805,6 +806,7 @@ fn parse_consumer(r: &Rec) -> Result<Consumer, CopyRowError> {
             None => None,
         },
         strn_registered: r.boolean("strn")?,
+        meter_digits: r.opt("meter_digits", "meter register digits")?,
     })
 }
 

@@ -110,6 +110,7 @@ impl TableKind {
                 f("opening_arrears", money(), false),
                 f("disconnected_from", text.clone(), true),
                 f("strn", DataType::Boolean, false),
+                f("meter_digits", DataType::Int32, true),
             ],
             TableKind::Readings => vec![
                 f("reference", text.clone(), false),
@@ -373,6 +374,7 @@ fn consumer_col(rows: &[&Consumer], col: usize) -> DfResult<ArrayRef> {
         22 => col_dec(rows, 18, 2, |c| i128::from(c.opening_arrears_paisa))?,
         23 => col_opt_str_owned(rows, |c| c.disconnected_from.map(|m| m.to_string())),
         24 => col_bool(rows, |c| c.strn_registered),
+        25 => col_opt_i32(rows, |c| c.meter_digits.map(i32::from)),
         _ => return Err(no_column(TableKind::Consumers, col)),
     })
 }

@@ -20,7 +20,7 @@ use crossbeam::channel::{bounded, unbounded, Receiver, Sender};
 use parking_lot::Mutex;
 
 use crate::error::StorageError;
-use crate::rows::ROW_FORMAT_VERSION;
+use crate::rows::{readable_format, ROW_FORMAT_VERSION};
 
 /// Largest frame accepted (1 GiB): a COPY bigger than this must be split by the client.
 pub const MAX_FRAME_BYTES: usize = 1 << 30;
@@ -38,15 +38,15 @@ pub struct ReplayStats {
     pub corrupt_tail: Option<(u64, u64)>,
 }
 
+/// What replay feeds each valid frame to: its row format version and payload.
+pub type ReplayFn<'a> = dyn FnMut(u8, &[u8]) -> Result<(), StorageError> + 'a;
+
 /// A durable, ordered log of opaque payloads.
 pub trait Log: Send {
     /// Append all payloads and make them durable with one sync.
     fn append_batch(&mut self, payloads: &[Vec<u8>]) -> Result<(), StorageError>;
-    /// Feed every valid payload, in order, to `f`.
-    fn replay(
-        &mut self,
-        f: &mut dyn FnMut(&[u8]) -> Result<(), StorageError>,
-    ) -> Result<ReplayStats, StorageError>;
+    /// Feed every valid payload, in order, to `f` with its row format version.
+    fn replay(&mut self, f: &mut ReplayFn<'_>) -> Result<ReplayStats, StorageError>;
     fn name(&self) -> &'static str;
 }
 
@@ -103,7 +103,7 @@ fn later_valid_frame(path: &Path, bad: u64, total: u64) -> Result<Option<u64>, S
     for o in 1..buf.len().saturating_sub(HEADER_BYTES - 1) {
         let h = &buf[o..o + HEADER_BYTES];
         let len = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize;
-        if h[8] != ROW_FORMAT_VERSION || len == 0 || o + 8 + len > buf.len() {
+        if !readable_format(h[8]) || len == 0 || o + 8 + len > buf.len() {
             continue;
         }
         let crc = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
@@ -117,7 +117,7 @@ fn later_valid_frame(path: &Path, bad: u64, total: u64) -> Result<Option<u64>, S
 fn unknown_version(version: u8, at: u64) -> StorageError {
     StorageError::Corrupt(format!(
         "journal frame at {at} is in row format {version}; this Bijli reads format \
-         {ROW_FORMAT_VERSION} only (open it with the Bijli that wrote it and export)"
+         2 to {ROW_FORMAT_VERSION} only (open it with the Bijli that wrote it and export)"
     ))
 }
 
@@ -132,10 +132,7 @@ impl Log for FileJournal {
         Ok(())
     }
 
-    fn replay(
-        &mut self,
-        f: &mut dyn FnMut(&[u8]) -> Result<(), StorageError>,
-    ) -> Result<ReplayStats, StorageError> {
+    fn replay(&mut self, f: &mut ReplayFn<'_>) -> Result<ReplayStats, StorageError> {
         let mut file = File::open(&self.path)?;
         let total = file.metadata()?.len();
         let mut reader = std::io::BufReader::with_capacity(1 << 20, &mut file);
@@ -165,7 +162,7 @@ impl Log for FileJournal {
             })()?;
             // A whole, checksummed frame of another format is data this build cannot read:
             // refuse to open rather than move acknowledged writes aside as a torn tail.
-            if valid && version != ROW_FORMAT_VERSION {
+            if valid && !readable_format(version) {
                 return Err(unknown_version(version, offset));
             }
             if !valid {
@@ -186,7 +183,7 @@ impl Log for FileJournal {
                 stats.corrupt_tail = Some((offset, lost));
                 break;
             }
-            f(&payload)?;
+            f(version, &payload)?;
             offset += 8 + payload.len() as u64 + 1;
             stats.frames += 1;
         }
@@ -260,10 +257,7 @@ impl Log for SledLog {
         Ok(())
     }
 
-    fn replay(
-        &mut self,
-        f: &mut dyn FnMut(&[u8]) -> Result<(), StorageError>,
-    ) -> Result<ReplayStats, StorageError> {
+    fn replay(&mut self, f: &mut ReplayFn<'_>) -> Result<ReplayStats, StorageError> {
         let mut stats = ReplayStats::default();
         for item in self.tree.iter() {
             let (k, v) = item?;
@@ -271,7 +265,7 @@ impl Log for SledLog {
                 let crc = u32::from_be_bytes([v[4], v[5], v[6], v[7]]);
                 crc32fast::hash(&v[HEADER_BYTES..]) == crc
             };
-            if ok && v[8] != ROW_FORMAT_VERSION {
+            if ok && !readable_format(v[8]) {
                 return Err(unknown_version(v[8], key_to_u64(&k)));
             }
             if !ok {
@@ -280,7 +274,7 @@ impl Log for SledLog {
                     key_to_u64(&k)
                 )));
             }
-            f(&v[HEADER_BYTES..])?;
+            f(v[8], &v[HEADER_BYTES..])?;
             stats.frames += 1;
             stats.bytes += v.len() as u64;
         }
@@ -398,7 +392,7 @@ mod tests {
     fn collect(log: &mut dyn Log) -> (Vec<Vec<u8>>, ReplayStats) {
         let mut out = Vec::new();
         let stats = log
-            .replay(&mut |p| {
+            .replay(&mut |_, p| {
                 out.push(p.to_vec());
                 Ok(())
             })
@@ -464,7 +458,7 @@ mod tests {
         bytes[HEADER_BYTES + 2] ^= 0x01; // inside the first frame's payload
         std::fs::write(&path, &bytes).unwrap();
         let mut j = FileJournal::open(dir.path()).unwrap();
-        let err = j.replay(&mut |_| Ok(())).unwrap_err();
+        let err = j.replay(&mut |_, _| Ok(())).unwrap_err();
         let msg = err.to_string();
         assert!(
             msg.contains("damaged at byte 0") && msg.contains("valid frames follow"),
@@ -487,7 +481,7 @@ mod tests {
         bytes[second + 8] = ROW_FORMAT_VERSION + 1;
         std::fs::write(&path, &bytes).unwrap();
         let mut j = FileJournal::open(dir.path()).unwrap();
-        let err = j.replay(&mut |_| Ok(())).unwrap_err();
+        let err = j.replay(&mut |_, _| Ok(())).unwrap_err();
         assert!(err.to_string().contains("row format"), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing moved aside");
         let aside = std::fs::read_dir(dir.path())

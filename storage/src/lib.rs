@@ -24,6 +24,7 @@
 pub mod error;
 mod inputs;
 pub mod journal;
+mod legacy;
 pub mod plans;
 pub mod rows;
 pub mod simulate;

@@ -58,8 +58,14 @@ pub(crate) mod opt_arc_str {
     }
 }
 
-/// Format version written in every journal frame header. Bump on any change to these types.
-pub const ROW_FORMAT_VERSION: u8 = 2;
+/// Format version written in every journal frame header. Bump on any change to these types
+/// (and keep reading the previous ones: [`crate::legacy`]).
+pub const ROW_FORMAT_VERSION: u8 = 3;
+
+/// Versions replay reads: 2 (before `Consumer::meter_digits`) and 3.
+pub fn readable_format(version: u8) -> bool {
+    (2..=ROW_FORMAT_VERSION).contains(&version)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConsumerStatus {
@@ -107,6 +113,10 @@ pub struct Consumer {
     pub phase: u8,
     pub meter_no: String,
     pub multiplying_factor: u32,
+    /// Digits of the meter's registers (4..=9): a register wraps past `10^digits - 1`
+    /// (KNOWN-CASES B09). `None`: not in the master file (then `max(5, digits of the previous
+    /// reading)`).
+    pub meter_digits: Option<u8>,
     #[serde(with = "date_days")]
     pub connection_date: NaiveDate,
     pub status: ConsumerStatus,

@@ -20,8 +20,8 @@ use billing::periods::{
     MAX_SPAN_MONTHS,
 };
 use billing::{
-    compute_bill_full, Bill, BillExtras, BillInput, BillingError, ReadingFacts, TariffBook,
-    YearMonth,
+    compute_bill_full, register_advance_of, Bill, BillExtras, BillInput, BillingError,
+    ReadingFacts, TariffBook, YearMonth,
 };
 use chrono::NaiveDate;
 use parking_lot::{RwLock, RwLockReadGuard};
@@ -384,6 +384,15 @@ impl State {
                     "22023",
                 );
             }
+            if let Some(d) = c.meter_digits {
+                if !(4..=9).contains(&d) {
+                    err(
+                        "meter_digits",
+                        format!("a meter register has 4 to 9 digits, got {d}"),
+                        "22023",
+                    );
+                }
+            }
             if c.multiplying_factor == 0 {
                 err(
                     "multiplying_factor",
@@ -688,14 +697,33 @@ impl State {
                     }
                 }
             } else {
-                match register_advance(r.offpeak_previous, r.offpeak_present) {
+                let digits = c.meter_digits.map(u32::from);
+                let shown = |v: u64| digits.is_none_or(|d| v < 10u64.pow(d));
+                let width = |d: Option<u32>| {
+                    d.map(|d| format!(" on a {d}-digit register"))
+                        .unwrap_or_default()
+                };
+                match register_advance_of(r.offpeak_previous, r.offpeak_present, digits) {
                     Some(d) => r.offpeak_units = d.saturating_mul(mf),
+                    None if !shown(r.offpeak_present) || !shown(r.offpeak_previous) => {
+                        err(
+                            "offpeak_present",
+                            format!(
+                                "reading {} -> {} does not fit the meter's {}-digit register",
+                                r.offpeak_previous,
+                                r.offpeak_present,
+                                digits.unwrap_or(0)
+                            ),
+                            "22023",
+                        );
+                        continue;
+                    }
                     None => {
                         err(
                         "offpeak_present",
                         format!(
-                            "present reading {} is below previous reading {} and is not a register rollover",
-                            r.offpeak_present, r.offpeak_previous
+                            "present reading {} is below previous reading {} and is not a register rollover{}",
+                            r.offpeak_present, r.offpeak_previous, width(digits)
                         ),
                         "22023",
                     );
@@ -703,12 +731,13 @@ impl State {
                     }
                 }
                 match (r.peak_previous, r.peak_present) {
-                (Some(p), Some(q)) => match register_advance(p, q) {
+                (Some(p), Some(q)) => match register_advance_of(p, q, digits) {
                     Some(d) => r.peak_units = d.saturating_mul(mf),
                     None => err(
                         "peak_present",
                         format!(
-                            "present peak reading {q} is below previous {p} and is not a register rollover"
+                            "present peak reading {q} after {p} is not an advance or a register rollover{}",
+                            width(digits)
                         ),
                         "22023",
                     ),
@@ -1675,23 +1704,6 @@ pub fn meter_swap_units(
     meter_change_units(&old, &new)
 }
 
-/// Units a register advanced from `previous` to `present`, allowing one rollover of a
-/// register of `max(5, digits(previous))` digits when the wrapped advance is plausible
-/// (less than a tenth of the register). A genuinely lower reading is `None`.
-pub fn register_advance(previous: u64, present: u64) -> Option<u64> {
-    if present >= previous {
-        return Some(present - previous);
-    }
-    let digits = (previous.checked_ilog10().unwrap_or(0) + 1).max(5);
-    let modulus = 10u64.checked_pow(digits)?;
-    let wrapped = modulus - previous + present;
-    if wrapped < modulus / 10 {
-        Some(wrapped)
-    } else {
-        None
-    }
-}
-
 /// Which durable backend holds the journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -1735,10 +1747,24 @@ fn encode(rec: &Record) -> Result<Vec<u8>, StorageError> {
         .map_err(|e| StorageError::Codec(e.to_string()))
 }
 
-fn decode(bytes: &[u8]) -> Result<Record, StorageError> {
+/// A journal record of row format `version` (an older one through [`crate::legacy`]).
+fn decode(version: u8, bytes: &[u8]) -> Result<Record, StorageError> {
+    let bad = |e: bincode::error::DecodeError| {
+        StorageError::Corrupt(format!(
+            "undecodable journal record (format {version}): {e}"
+        ))
+    };
+    if version == 2 {
+        return bincode::serde::decode_from_slice::<crate::legacy::RecordV2, _>(
+            bytes,
+            bincode::config::standard(),
+        )
+        .map(|(r, _)| r.into())
+        .map_err(bad);
+    }
     bincode::serde::decode_from_slice(bytes, bincode::config::standard())
         .map(|(r, _)| r)
-        .map_err(|e| StorageError::Corrupt(format!("undecodable journal record: {e}")))
+        .map_err(bad)
 }
 
 impl Store {
@@ -1779,8 +1805,8 @@ impl Store {
             Backend::Sled => Box::new(SledLog::open(dir)?),
         };
         let mut state = State::new(TariffBook::builtin()?);
-        let replay = log.replay(&mut |bytes| {
-            let rec = decode(bytes)?;
+        let replay = log.replay(&mut |version, bytes| {
+            let rec = decode(version, bytes)?;
             apply_replayed(&mut state, rec)
         })?;
         let report = RecoveryReport {
@@ -2160,12 +2186,24 @@ mod plans_tests;
 mod tests {
     use super::*;
 
+    /// KNOWN-CASES B09 with the register's digits known (an attribute of the meter) and not.
     #[test]
     fn rollover_vs_lower_reading() {
+        use billing::{register_advance, register_advance_of};
         assert_eq!(register_advance(100, 250), Some(150));
         assert_eq!(register_advance(99_950, 30), Some(80));
         assert_eq!(register_advance(5_000, 4_000), None);
         assert_eq!(register_advance(999_990, 5), Some(15));
+        // A 5-digit meter: (a) 99,950 -> 00,030 wraps (80 units); (b) 99,950 -> 99,940 and
+        // (c) 00,500 -> 00,480 are lower readings, not rollovers.
+        assert_eq!(register_advance_of(99_950, 30, Some(5)), Some(80));
+        assert_eq!(register_advance_of(99_950, 99_940, Some(5)), None);
+        assert_eq!(register_advance_of(500, 480, Some(5)), None);
+        // A 6-digit meter does not wrap at 99,999: 99,950 -> 30 is a lower reading.
+        assert_eq!(register_advance_of(99_950, 30, Some(6)), None);
+        assert_eq!(register_advance_of(999_950, 30, Some(6)), Some(80));
+        // A reading the register cannot show.
+        assert_eq!(register_advance_of(100_000, 100_010, Some(5)), None);
     }
 
     #[test]

@@ -62,6 +62,7 @@ pub(crate) fn consumer(i: u64, tariff: &str, sl: &str, units: u64, employee: boo
         history: (1..=12).map(|k| (cycle().add_months(-k), units)).collect(),
         disconnected_from: None,
         strn_registered: false,
+        meter_digits: None,
     }
 }
 
@@ -723,4 +724,51 @@ fn a_loaded_file_name_is_not_reused() {
         1
     );
     store.load_tariff("fpa-2026-10.toml", &other).unwrap();
+}
+
+/// KNOWN-CASES B09 through the store: the register's digits are the meter's (master file
+/// `meter_digits`). On a 5-digit meter 99,950 -> 30 is a rollover of 80 units; on a 6-digit
+/// meter it is a lower reading and refused; a reading the register cannot show is refused.
+#[test]
+fn rollover_follows_the_meter_s_register_digits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    let mut five = consumer(60, "A-1a", "2", 100, false);
+    five.meter_digits = Some(5);
+    let mut six = consumer(61, "A-1a", "2", 100, false);
+    six.meter_digits = Some(6);
+    let mut bad = consumer(62, "A-1a", "2", 100, false);
+    bad.meter_digits = Some(12);
+    let e = store.insert_consumers(vec![bad]).unwrap_err().to_string();
+    assert!(e.contains("meter_digits"), "{e}");
+    store
+        .insert_consumers(vec![five.clone(), six.clone()])
+        .unwrap();
+    let wrap = |c: &Consumer| {
+        let mut r = reading(c, 0);
+        r.offpeak_previous = 99_950;
+        r.offpeak_present = 30;
+        r
+    };
+    store.insert_readings(vec![wrap(&five)]).unwrap();
+    assert_eq!(
+        store.read().readings.iter().next().unwrap().offpeak_units,
+        80
+    );
+    let e = store
+        .insert_readings(vec![wrap(&six)])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("not a register rollover on a 6-digit register"),
+        "{e}"
+    );
+    let mut over = wrap(&six);
+    over.offpeak_previous = 1_000_000;
+    over.offpeak_present = 1_000_100;
+    let e = store.insert_readings(vec![over]).unwrap_err().to_string();
+    assert!(
+        e.contains("does not fit the meter's 6-digit register"),
+        "{e}"
+    );
 }
