@@ -23,11 +23,14 @@
 //!
 //!   `confirmed = false` on a tariff marks a rate known only from news.
 //! * `[[fpa]]` `fuel_month`, `rate` (or `missing = true`), `sro`, `bill_months` (default
-//!   `[fuel_month + 2]`), `exempt_bands`, `exempt_categories`, `confirmed`, `revision` (0 by
+//!   `[fuel_month + 2]`), `exempt_bands` (**required**: BILLING-RULES 3.2 exempts lifeline
+//!   from FPA and QTA, so an omitted list is refused rather than read as "none"; write
+//!   `exempt_bands = []` to exempt no band), `exempt_categories`, `confirmed`, `revision` (0 by
 //!   default; a revised notification of a loaded fuel month is loaded as the next revision and
 //!   replaces the earlier one on every bill billed after it; the same revision again is a
 //!   duplicate).
-//! * `[[qta]]` `quarter` (label), `rate` (or `missing`), `sro`, `bill_months`, exemptions.
+//! * `[[qta]]` `quarter` (label), `rate` (or `missing`), `sro`, `bill_months`, `exempt_bands`
+//!   (**required**, as for `[[fpa]]`), `exempt_categories`.
 //! * `[[fc_surcharge]]`, `[[nj_surcharge]]` dated `rate` per kWh, `source`, exemptions.
 //! * `[[ptv_fee]]` dated `amount` per bill per `category`.
 //! * `[[gst]]` dated `percent` and `base` (list of line names).

@@ -891,6 +891,7 @@ fn b06_fca_on_reference_month_units_with_gst() {
 fuel_month = "2022-06"
 rate = "2.50"
 sro = "fixture: FCA June 2022 (KNOWN-CASES B06)"
+exempt_bands = ["lifeline"]
 [[gst]]
 effective_from = "2022-01-01"
 percent = "18"
@@ -925,12 +926,13 @@ source = "fixture (B06 states GST 18%)"
 fn a_revised_fpa_notification_replaces_the_earlier_one() {
     let mut book = TariffBook::empty();
     book.load_toml(AUG_2022_FIXTURE).unwrap();
-    let fca = |rev: u32, rate: &str, extra: &str| {
+    let fca = |rev: u32, rate: &str, exempt: &str| {
         format!(
-            "[[fpa]]\nfuel_month = \"2022-06\"\nrevision = {rev}\nrate = \"{rate}\"\nsro = \"fixture rev {rev}\"\n{extra}"
+            "[[fpa]]\nfuel_month = \"2022-06\"\nrevision = {rev}\nrate = \"{rate}\"\nsro = \"fixture rev {rev}\"\nexempt_bands = [{exempt}]\n"
         )
     };
-    book.load_toml(&fca(0, "2.50", "")).unwrap();
+    let lifeline = "\"lifeline\"";
+    book.load_toml(&fca(0, "2.50", lifeline)).unwrap();
     let h = [(ym("2022-06"), 180), (ym("2022-07"), 260)];
     let mut inp = input("A-1a", dec!(2), "2022-08", 240, &h);
     inp.issue_date = day(2022, 8, 5);
@@ -940,8 +942,9 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
 
     // The same fuel month again, without a revision number, is a duplicate; so is revision 0.
     for text in [
-        "[[fpa]]\nfuel_month = \"2022-06\"\nrate = \"3.00\"\nsro = \"again\"\n".to_string(),
-        fca(0, "3.00", ""),
+        "[[fpa]]\nfuel_month = \"2022-06\"\nrate = \"3.00\"\nsro = \"again\"\nexempt_bands = []\n"
+            .to_string(),
+        fca(0, "3.00", lifeline),
     ] {
         let err = book.load_toml(&text).unwrap_err();
         assert!(
@@ -950,7 +953,7 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
         );
     }
     // A revision that skips one, or revises a month never loaded, is refused.
-    let err = book.load_toml(&fca(2, "3.00", "")).unwrap_err();
+    let err = book.load_toml(&fca(2, "3.00", lifeline)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -962,7 +965,7 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
         "{err:?}"
     );
     let err = book
-        .load_toml("[[fpa]]\nfuel_month = \"2022-05\"\nrevision = 1\nrate = \"1\"\nsro = \"x\"\n")
+        .load_toml("[[fpa]]\nfuel_month = \"2022-05\"\nrevision = 1\nrate = \"1\"\nsro = \"x\"\nexempt_bands = []\n")
         .unwrap_err();
     assert!(
         matches!(
@@ -977,7 +980,7 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
 
     // Revision 1 (rate 3.10): the August bill now charges 180 x 3.10 = 558 and says which
     // revision it used.
-    book.load_toml(&fca(1, "3.10", "")).unwrap();
+    book.load_toml(&fca(1, "3.10", lifeline)).unwrap();
     let second = compute_bill(&book, &inp).unwrap();
     assert_eq!(amount(&second, "fpa"), dec!(558.00));
     assert!(
@@ -987,13 +990,77 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
     );
     assert_eq!(second.lines.iter().filter(|l| l.line == "fpa").count(), 1);
     // Revision 2 exempts the unprotected band (KNOWN-CASES B06's relief): no FPA line.
-    book.load_toml(&fca(2, "3.10", "exempt_bands = [\"unprotected\"]\n"))
+    book.load_toml(&fca(2, "3.10", "\"lifeline\", \"unprotected\""))
         .unwrap();
     let third = compute_bill(&book, &inp).unwrap();
     assert_eq!(amount(&third, "fpa"), dec!(0));
     assert_eq!(
         third.payable_within_due_rs,
         first.payable_within_due_rs - first.total_fpa_rs
+    );
+}
+
+#[test]
+fn fpa_and_qta_must_state_their_exemptions() {
+    // BILLING-RULES 3.2: FPA and QTA are not charged to lifeline consumers. An entry that
+    // omits exempt_bands used to mean "exempt none" and silently charged them; now it is
+    // refused at load, naming the entry (fuel month / quarter) and the field.
+    let mut book = tariff_only_2026();
+    let before = book.rows().len();
+    for (text, entry) in [
+        (
+            "[[fpa]]\nfuel_month = \"2026-08\"\nrate = \"1.00\"\nsro = \"S.R.O. test\"\n",
+            "fpa 2026-08",
+        ),
+        (
+            "[[qta]]\nquarter = \"CY2026-Q3\"\nrate = \"0.10\"\nsro = \"S.R.O. test\"\nbill_months = [\"2026-12\"]\n",
+            "qta CY2026-Q3",
+        ),
+        (
+            "[[fpa]]\nfuel_month = \"2026-08\"\nmissing = true\nsro = \"placeholder\"\n",
+            "fpa 2026-08",
+        ),
+    ] {
+        let err = book.load_toml(text).unwrap_err();
+        match &err {
+            BillingError::DataInvalid { item, field, .. } => {
+                assert_eq!((item.as_str(), *field), (entry, "exempt_bands"), "{err}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let msg = err.to_string();
+        assert!(msg.contains(entry) && msg.contains("exempt_bands = []"), "{msg}");
+    }
+    assert_eq!(book.rows().len(), before);
+    // Nothing was loaded: Oct-2026 lifeline and unprotected bills carry no FPA line.
+    let h = flat_history("2026-10", 12, 40);
+    let lifeline = input("A-1a", dec!(1), "2026-10", 40, &h);
+    assert!(compute_bill(&book, &lifeline)
+        .unwrap()
+        .line("fpa")
+        .is_none());
+
+    // exempt_bands = [] states "none": then (and only then) a lifeline consumer pays it.
+    book.load_toml(
+        "[[fpa]]\nfuel_month = \"2026-08\"\nrate = \"1.00\"\nsro = \"S.R.O. test\"\nexempt_bands = []\n",
+    )
+    .unwrap();
+    let h8 = [(ym("2026-08"), 40), (ym("2026-09"), 40)];
+    let lifeline = input("A-1a", dec!(1), "2026-10", 40, &h8);
+    let bill = compute_bill(&book, &lifeline).unwrap();
+    assert_eq!(bill.band, "lifeline");
+    // 40 units of Aug-26 x 1.00 = 40.00
+    assert_eq!(amount(&bill, "fpa"), dec!(40.00));
+
+    // The shipped decisions exempt lifeline: a lifeline consumer's Sep-2026 bill (FCA Jul-26,
+    // QTA CY2026-Q2) on the builtin book carries neither.
+    let builtin = TariffBook::builtin().unwrap();
+    let h = flat_history("2026-09", 12, 40);
+    let bill = compute_bill(&builtin, &input("A-1a", dec!(1), "2026-09", 40, &h)).unwrap();
+    assert_eq!(bill.band, "lifeline");
+    assert!(
+        bill.line("fpa").is_none() && bill.line("qta").is_none(),
+        "{bill:?}"
     );
 }
 
@@ -1232,6 +1299,7 @@ fixed_basis = "per_consumer"
 fuel_month = "2026-11"
 rate = "abc"
 sro = "x"
+exempt_bands = ["lifeline"]
 "#;
     let err = book.load_toml(bad).unwrap_err();
     assert!(
@@ -1291,10 +1359,12 @@ fuel_month = "2026-08"
 rate = "-0.50"
 sro = "test: negative FCA, billed late with the next month's"
 bill_months = ["2026-11"]
+exempt_bands = ["lifeline"]
 [[fpa]]
 fuel_month = "2026-09"
 rate = "0.25"
 sro = "test"
+exempt_bands = ["lifeline"]
 "#,
     )
     .unwrap();

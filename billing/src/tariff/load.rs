@@ -393,8 +393,9 @@ struct RawFpa {
     sro: String,
     #[serde(default)]
     bill_months: Option<Vec<String>>,
+    /// Required (BILLING-RULES 3.2: FPA is not charged to lifeline): `[]` states "none".
     #[serde(default)]
-    exempt_bands: Vec<String>,
+    exempt_bands: Option<Vec<String>>,
     #[serde(default)]
     exempt_categories: Vec<String>,
     #[serde(default = "yes")]
@@ -414,8 +415,9 @@ struct RawQta {
     rate: Option<String>,
     sro: String,
     bill_months: Vec<String>,
+    /// Required (BILLING-RULES 3.2: QTA is not charged to lifeline): `[]` states "none".
     #[serde(default)]
-    exempt_bands: Vec<String>,
+    exempt_bands: Option<Vec<String>>,
     #[serde(default)]
     exempt_categories: Vec<String>,
     #[serde(default = "yes")]
@@ -645,6 +647,29 @@ fn exempt(item: &str, bands: &[String], categories: &[String]) -> Result<Exempt,
     })
 }
 
+/// The `exempt_bands` of an `[[fpa]]` / `[[qta]]` entry, which must be given: an omitted list
+/// used to mean "exempt none" and silently charged lifeline consumers, whom BILLING-RULES 3.2
+/// exempts from both; an operator who really exempts no band writes `exempt_bands = []`.
+fn required_bands<'a>(
+    item: &str,
+    what: &str,
+    bands: &'a Option<Vec<String>>,
+) -> Result<&'a [String], BillingError> {
+    bands.as_deref().ok_or_else(|| {
+        invalid(
+            item,
+            "exempt_bands",
+            format!(
+                "required on every [[{what}]] entry: list the bands the decision exempts \
+                 (BILLING-RULES 3.2: {upper} is not charged to lifeline consumers, \
+                 e.g. exempt_bands = [\"lifeline\"]), or write exempt_bands = [] if it \
+                 exempts none",
+                upper = what.to_uppercase()
+            ),
+        )
+    })
+}
+
 fn base_mask(item: &str, field: &'static str, names: &[String]) -> Result<u16, BillingError> {
     let mut m = 0u16;
     for n in names {
@@ -858,6 +883,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             });
         }
         fuel.insert(fm, rf.revision);
+        let fpa_bands = required_bands(&item, "fpa", &rf.exempt_bands)?;
         let rev = rf.revision;
         let rate = match (&rf.rate, rf.missing) {
             (Some(r), false) => Some(dec(&item, "rate", r, MAX_RATE_RS_PER_KWH)?),
@@ -897,7 +923,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             fuel_month: fm,
             revision: rev,
             rate,
-            exempt: exempt(&item, &rf.exempt_bands, &rf.exempt_categories)?,
+            exempt: exempt(&item, fpa_bands, &rf.exempt_categories)?,
             confirmed: rf.confirmed,
             label: unconfirmed(label, rf.confirmed),
         });
@@ -920,6 +946,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
                 key: rq.quarter.clone(),
             });
         }
+        let qta_bands = required_bands(&item, "qta", &rq.exempt_bands)?;
         let rate = match (&rq.rate, rq.missing) {
             (Some(r), false) => Some(dec(&item, "rate", r, MAX_RATE_RS_PER_KWH)?),
             (None, true) => None,
@@ -938,7 +965,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             ver: tag(format!("QTA {}", rq.quarter), rq.confirmed),
             quarter: rq.quarter.as_str().into(),
             rate,
-            exempt: exempt(&item, &rq.exempt_bands, &rq.exempt_categories)?,
+            exempt: exempt(&item, qta_bands, &rq.exempt_categories)?,
             confirmed: rq.confirmed,
             label: unconfirmed(label, rq.confirmed),
         });
