@@ -1483,12 +1483,11 @@ pub(crate) fn compute_inner(
     }
     for q in book.qta_for(cycle) {
         let Some(rate) = q.rate else {
-            return Err(BillingError::RateUnknown {
-                what: format!(
-                    "QTA {} for bill month {cycle} (listed as not public)",
-                    q.quarter
-                ),
-                date: cycle.first_day(),
+            return Err(BillingError::AdjustmentNotNotified {
+                adjustment: format!("QTA {}", q.quarter),
+                bill_month: cycle,
+                issue_date: date,
+                notice: q.sro.to_string(),
             });
         };
         b.version(&q.ver);
@@ -1711,12 +1710,15 @@ pub(crate) fn compute_inner(
     let mut fpa_sum = Decimal::ZERO;
     for f in book.fpa_for(cycle) {
         let Some(rate) = f.rate else {
-            return Err(BillingError::RateUnknown {
-                what: format!(
-                    "FPA for fuel month {} carried by bill month {cycle} (listed as not public)",
-                    f.fuel_month
-                ),
-                date: f.fuel_month.first_day(),
+            return Err(BillingError::AdjustmentNotNotified {
+                adjustment: format!("FPA for fuel month {}", f.fuel_month),
+                bill_month: cycle,
+                issue_date: date,
+                notice: if f.revision == 0 {
+                    f.sro.to_string()
+                } else {
+                    format!("{}, revision {}", f.sro, f.revision)
+                },
             });
         };
         b.version(&f.ver);

@@ -28,9 +28,13 @@
 //!   `exempt_bands = []` to exempt no band), `exempt_categories`, `confirmed`, `revision` (0 by
 //!   default; a revised notification of a loaded fuel month is loaded as the next revision and
 //!   replaces the earlier one on every bill billed after it; the same revision again is a
-//!   duplicate).
+//!   duplicate). A `missing = true` entry is a placeholder "not notified yet" (every bill month
+//!   carrying it is refused, [`crate::BillingError::AdjustmentNotNotified`]); the real
+//!   notification replaces it at any revision >= the placeholder's (so revision 0 loads over a
+//!   revision-0 placeholder); a second real entry of one revision is a duplicate.
 //! * `[[qta]]` `quarter` (label), `rate` (or `missing`), `sro`, `bill_months`, `exempt_bands`
-//!   (**required**, as for `[[fpa]]`), `exempt_categories`.
+//!   (**required**, as for `[[fpa]]`), `exempt_categories`; a real decision replaces a
+//!   `missing = true` placeholder of its quarter (bill months its own), once.
 //! * `[[fc_surcharge]]`, `[[nj_surcharge]]` dated `rate` per kWh, `source`, exemptions.
 //! * `[[ptv_fee]]` dated `amount` per bill per `category`.
 //! * `[[gst]]` dated `percent` and `base` (list of line names).

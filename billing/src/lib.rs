@@ -14,7 +14,10 @@
 //! * A rate that is not public (`missing = true`) is never billed at zero: the bill is refused
 //!   with an error naming the tariff / category / date ([`BillingError::RateNotPublic`],
 //!   [`BillingError::RateUnknown`]).
-//! * Loading is all-or-nothing and append-only (duplicate versions are refused).
+//! * Loading is all-or-nothing and append-only (duplicate versions are refused; the one
+//!   replacement is a real FPA / QTA notification loaded over its `missing = true`
+//!   placeholder, whose bill months are refused with [`BillingError::AdjustmentNotNotified`]
+//!   until then).
 //! * `compute_bill` is deterministic; `payable_within_due = arrears + current bill +
 //!   total FPA + installment + installment markup` (the last two 0 without
 //!   [`BillExtras::installment`]),

@@ -6,7 +6,9 @@
 //! embedded, or an operator's file; the format is described in [`crate::data`]). [`TariffBook::load_toml`] validates a whole file before it
 //! changes anything (all-or-nothing) and versions are append-only: a key already loaded
 //! (schedule id, FPA fuel month, QTA quarter, tax rate start date...) is refused as a
-//! duplicate rather than silently replaced.
+//! duplicate rather than silently replaced. The exception: a `missing = true` FPA / QTA
+//! placeholder ("not notified yet") is replaced by the real notification of its fuel month /
+//! quarter (an FPA at any revision >= the placeholder's).
 //!
 //! Resolution rules (used by [`crate::bill::compute_bill`]):
 //! * a tariff code resolves to the schedule **listing that code** with the latest
@@ -366,8 +368,11 @@ pub(crate) struct Fpa {
     pub fuel_month: YearMonth,
     /// 0 = first notification; the highest revision loaded is the one in force.
     pub revision: u32,
-    /// `None` = decision exists but its value is not public: refuse to bill.
+    /// `None` = a `missing = true` placeholder (decision not notified / value not public):
+    /// refuse to bill; a real entry of the fuel month replaces it.
     pub rate: Option<Decimal>,
+    /// The notification (`sro`), or what the placeholder names.
+    pub sro: Box<str>,
     pub exempt: Exempt,
     pub confirmed: bool,
     pub label: Arc<str>,
@@ -388,7 +393,10 @@ pub(crate) struct Qta {
     /// Short tag for `Bill::versions`.
     pub ver: Box<str>,
     pub quarter: Box<str>,
+    /// `None` = a `missing = true` placeholder; a real entry of the quarter replaces it.
     pub rate: Option<Decimal>,
+    /// The notification (`sro`), or what the placeholder names.
+    pub sro: Box<str>,
     pub exempt: Exempt,
     pub confirmed: bool,
     pub label: Arc<str>,
@@ -943,15 +951,28 @@ impl TariffBook {
         }
         self.codes = codes;
         // A revised FPA notification replaces the earlier revisions of its fuel month on
-        // every bill month (its own bill months may differ).
-        let mut latest: HashMap<YearMonth, u32> = HashMap::new();
-        for f in &self.fpa {
-            let r = latest.entry(f.fuel_month).or_insert(f.revision);
-            *r = (*r).max(f.revision);
+        // every bill month (its own bill months may differ), and a real notification replaces
+        // a `missing = true` placeholder of the same revision: per fuel month the entry in
+        // force is the highest revision, the last loaded on a tie (the loader accepts a tie
+        // only for a real entry after a placeholder).
+        let mut winner: HashMap<YearMonth, usize> = HashMap::new();
+        for (i, f) in self.fpa.iter().enumerate() {
+            let w = winner.entry(f.fuel_month).or_insert(i);
+            if f.revision >= self.fpa[*w].revision {
+                *w = i;
+            }
         }
         let fpa = &self.fpa;
         self.fpa_by_bill
-            .retain(|(_, i)| latest.get(&fpa[*i].fuel_month) == Some(&fpa[*i].revision));
+            .retain(|(_, i)| winner.get(&fpa[*i].fuel_month) == Some(i));
+        // Likewise a real QTA decision replaces the placeholder of its quarter (last loaded).
+        let mut qwinner: HashMap<&str, usize> = HashMap::new();
+        for (i, q) in self.qta.iter().enumerate() {
+            qwinner.insert(&q.quarter, i);
+        }
+        let qta = &self.qta;
+        self.qta_by_bill
+            .retain(|(_, i)| qwinner.get(&*qta[*i].quarter) == Some(i));
         self.fpa_by_bill.sort_unstable();
         self.qta_by_bill.sort_unstable();
         self.holidays.sort_unstable();

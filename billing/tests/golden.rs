@@ -1001,6 +1001,197 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
 }
 
 #[test]
+fn a_missing_fpa_month_is_refused_naming_the_fuel_month_and_the_bill() {
+    // adjustments-2026.toml lists the Feb-2026 FCA as a `missing = true` placeholder: every
+    // Apr-2026 bill (which carries it) is refused, and the refusal says which fuel month, which
+    // bill month, which bill and which placeholder.
+    let book = tariff_only_2026();
+    let h = flat_history("2026-04", 6, 150);
+    let err = compute_bill(&book, &input("A-1a", dec!(2), "2026-04", 150, &h)).unwrap_err();
+    assert_eq!(
+        err,
+        BillingError::AdjustmentNotNotified {
+            adjustment: "FPA for fuel month 2026-02".into(),
+            bill_month: ym("2026-04"),
+            issue_date: day(2026, 4, 5),
+            notice: "NEPRA FCA Feb-2026".into(),
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "FPA for fuel month 2026-02 (charged on bills of 2026-04) is not notified yet \
+         (marked missing in NEPRA FCA Feb-2026); refusing the bill issued on 2026-04-05"
+    );
+    // A lifeline consumer too: the placeholder's exemptions are not applied (it is refused
+    // before them).
+    let h = flat_history("2026-04", 12, 40);
+    let err = compute_bill(&book, &input("A-1a", dec!(1), "2026-04", 40, &h)).unwrap_err();
+    assert!(
+        matches!(err, BillingError::AdjustmentNotNotified { .. }),
+        "{err:?}"
+    );
+    // A QTA placeholder is refused the same way.
+    let mut book = tariff_only_2026();
+    book.load_toml(
+        "[[qta]]\nquarter = \"CY2026-Q3\"\nmissing = true\nsro = \"NEPRA QTA Q3 CY2026\"\nbill_months = [\"2026-12\"]\nexempt_bands = [\"lifeline\"]\n",
+    )
+    .unwrap();
+    let err = compute_bill(&book, &input("A-1a", dec!(2), "2026-12", 150, &[])).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "QTA CY2026-Q3 (charged on bills of 2026-12) is not notified yet (marked missing in \
+         NEPRA QTA Q3 CY2026); refusing the bill issued on 2026-12-05"
+    );
+}
+
+#[test]
+fn the_notification_replaces_an_fpa_placeholder() {
+    let mut book = tariff_only_2026();
+    let fca = |month: &str, rev: u32, rate: Option<&str>| {
+        let value = match rate {
+            Some(r) => format!("rate = \"{r}\""),
+            None => "missing = true".to_string(),
+        };
+        format!(
+            "[[fpa]]\nfuel_month = \"{month}\"\nrevision = {rev}\n{value}\nsro = \"test {month} rev {rev}\"\nexempt_bands = [\"lifeline\"]\n"
+        )
+    };
+    // Protected consumer, Feb-26 (the reference month of the Apr-26 bill) billed 150 units.
+    let h = flat_history("2026-04", 6, 150);
+    let apr = input("A-1a", dec!(2), "2026-04", 150, &h);
+    assert!(compute_bill(&book, &apr).is_err());
+
+    // The real Feb-2026 notification as revision 0 replaces the placeholder (it used to be
+    // refused as a duplicate, forcing revision = 1).
+    let summary = book.load_toml(&fca("2026-02", 0, Some("0.50"))).unwrap();
+    assert_eq!(summary.fpa_months, 1);
+    let bill = compute_bill(&book, &apr).unwrap();
+    // FPA: 150 Feb-26 units x 0.50 = 75.00; one FPA line, the placeholder gone.
+    assert_eq!(qra(&bill, "fpa"), [(dec!(150), dec!(0.50), dec!(75.00))]);
+    assert!(bill.versions.contains("FPA 2026-02"), "{}", bill.versions);
+    // A second real entry of the same revision is a duplicate; the next revision revises it.
+    let err = book
+        .load_toml(&fca("2026-02", 0, Some("0.60")))
+        .unwrap_err();
+    assert!(
+        matches!(&err, BillingError::Duplicate { kind: "FPA fuel month", key } if key.contains("revision = 1")),
+        "{err:?}"
+    );
+    book.load_toml(&fca("2026-02", 1, Some("0.60"))).unwrap();
+    let bill = compute_bill(&book, &apr).unwrap();
+    // 150 x 0.60 = 90.00
+    assert_eq!(qra(&bill, "fpa"), [(dec!(150), dec!(0.60), dec!(90.00))]);
+    assert!(
+        bill.versions.contains("FPA 2026-02 rev 1"),
+        "{}",
+        bill.versions
+    );
+
+    // Any revision >= the placeholder's replaces it (here revision 1 of the Mar-2026 month),
+    // and the one after it must be the next revision.
+    book.load_toml(&fca("2026-03", 1, Some("0.25"))).unwrap();
+    let h = flat_history("2026-05", 6, 150);
+    let may = input("A-1a", dec!(2), "2026-05", 150, &h);
+    // 150 Mar-26 units x 0.25 = 37.50
+    assert_eq!(
+        amount(&compute_bill(&book, &may).unwrap(), "fpa"),
+        dec!(37.50)
+    );
+    for (rev, field_or_kind) in [(1, "FPA fuel month"), (3, "revision")] {
+        let err = book
+            .load_toml(&fca("2026-03", rev, Some("0.30")))
+            .unwrap_err();
+        let ok = match &err {
+            BillingError::Duplicate { kind, .. } => *kind == field_or_kind,
+            BillingError::DataInvalid { field, .. } => *field == field_or_kind,
+            _ => false,
+        };
+        assert!(ok, "rev {rev}: {err:?}");
+    }
+    // A placeholder does not replace a placeholder, and a notification never goes below the
+    // revision in force (Feb-2026 is at real revision 1).
+    for (month, rev, rate) in [("2026-04", 0, None), ("2026-02", 0, Some("0.70"))] {
+        let err = book.load_toml(&fca(month, rev, rate)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BillingError::Duplicate {
+                    kind: "FPA fuel month",
+                    ..
+                }
+            ),
+            "{month} rev {rev}: {err:?}"
+        );
+    }
+    // A placeholder and its notification in one file: the notification is in force.
+    let mut fresh = tariff_only_2026();
+    let text = format!(
+        "{}{}",
+        fca("2026-08", 0, None),
+        fca("2026-08", 0, Some("1.10"))
+    );
+    fresh.load_toml(&text).unwrap();
+    let h = [(ym("2026-08"), 100)];
+    let oct = input("A-1a", dec!(2), "2026-10", 100, &h);
+    // 100 Aug-26 units x 1.10 = 110.00
+    assert_eq!(
+        qra(&compute_bill(&fresh, &oct).unwrap(), "fpa"),
+        [(dec!(100), dec!(1.10), dec!(110.00))]
+    );
+
+    // A what-if of the notification on a book with the placeholder prices it, the book
+    // itself unchanged.
+    let base = tariff_only_2026();
+    let (whatif, _) = base
+        .with_override(&fca("2026-02", 0, Some("0.50")))
+        .unwrap();
+    assert_eq!(
+        amount(&compute_bill(&whatif, &apr).unwrap(), "fpa"),
+        dec!(75.00)
+    );
+    assert!(compute_bill(&base, &apr).is_err());
+}
+
+#[test]
+fn the_decision_replaces_a_qta_placeholder() {
+    let mut book = tariff_only_2026();
+    let qta = |rate: Option<&str>, months: &str| {
+        let value = match rate {
+            Some(r) => format!("rate = \"{r}\""),
+            None => "missing = true".to_string(),
+        };
+        format!(
+            "[[qta]]\nquarter = \"CY2026-Q3\"\n{value}\nsro = \"test\"\nbill_months = [{months}]\nexempt_bands = [\"lifeline\"]\n"
+        )
+    };
+    book.load_toml(&qta(None, "\"2026-12\"")).unwrap();
+    let dec_bill = input("A-1a", dec!(2), "2026-12", 100, &[]);
+    assert!(compute_bill(&book, &dec_bill).is_err());
+    // The decision replaces the placeholder, with its own bill months.
+    book.load_toml(&qta(Some("0.10"), "\"2026-12\", \"2027-01\""))
+        .unwrap();
+    // QTA 100 x 0.10 = 10.00, one line
+    assert_eq!(
+        qra(&compute_bill(&book, &dec_bill).unwrap(), "qta"),
+        [(dec!(100), dec!(0.10), dec!(10.00))]
+    );
+    // A second decision for the quarter is a duplicate, and so is a placeholder after it.
+    for text in [qta(Some("0.20"), "\"2026-12\""), qta(None, "\"2026-12\"")] {
+        let err = book.load_toml(&text).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BillingError::Duplicate {
+                    kind: "QTA quarter",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+}
+
+#[test]
 fn fpa_and_qta_must_state_their_exemptions() {
     // BILLING-RULES 3.2: FPA and QTA are not charged to lifeline consumers. An entry that
     // omits exempt_bands used to mean "exempt none" and silently charged them; now it is
@@ -1163,10 +1354,10 @@ fn missing_rates_are_refused_never_billed_at_zero() {
     // 2019: only the 101-200 and 201-300 slabs are known; 350 units needs 301+.
     let err = compute_bill(&book, &input("A-1a", dec!(3), "2019-07", 350, &[])).unwrap_err();
     assert!(matches!(err, BillingError::RateNotPublic { .. }), "{err:?}");
-    // Apr-2026 bills carry the Feb-2026 FCA, whose value is not public.
+    // Apr-2026 bills carry the Feb-2026 FCA, which is not notified yet (a placeholder).
     let err = compute_bill(&book, &input("A-1a", dec!(2), "2026-04", 150, &[])).unwrap_err();
     assert!(
-        matches!(&err, BillingError::RateUnknown { what, .. } if what.contains("2026-02")),
+        matches!(&err, BillingError::AdjustmentNotNotified { adjustment, .. } if adjustment.contains("2026-02")),
         "{err:?}"
     );
     // ED in Punjab before Jul-2025 is not researched.

@@ -856,19 +856,31 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
     }
 
     // ---- FPA
-    // The latest revision loaded per fuel month: a file may add revision latest + 1 only.
-    let mut fuel: HashMap<YearMonth, u32> = HashMap::new();
+    // The entry in force per fuel month (highest revision, the last loaded on a tie) and
+    // whether it is a `missing = true` placeholder. A file may add revision latest + 1; a real
+    // notification may also replace a placeholder at any revision >= the placeholder's (the
+    // placeholder says "not notified yet", so revision 0 of the real decision is not a
+    // revision of anything); a second real entry of one revision stays a duplicate.
+    let mut fuel: HashMap<YearMonth, (u32, bool)> = HashMap::new();
     for f in &book.fpa {
-        let r = fuel.entry(f.fuel_month).or_insert(f.revision);
-        *r = (*r).max(f.revision);
+        let r = fuel
+            .entry(f.fuel_month)
+            .or_insert((f.revision, f.rate.is_none()));
+        if f.revision >= r.0 {
+            *r = (f.revision, f.rate.is_none());
+        }
     }
     for rf in &raw.fpa {
         let item = format!("fpa {}", rf.fuel_month);
         let fm = month(&item, "fuel_month", &rf.fuel_month)?;
-        let expected = fuel.get(&fm).map_or(0, |r| r.saturating_add(1));
-        if rf.revision != expected {
+        let expected = fuel.get(&fm).map_or(0, |(r, _)| r.saturating_add(1));
+        let replaces_placeholder = matches!(
+            fuel.get(&fm),
+            Some((latest, true)) if !rf.missing && rf.revision >= *latest
+        );
+        if rf.revision != expected && !replaces_placeholder {
             return Err(match fuel.get(&fm) {
-                Some(latest) if rf.revision <= *latest => BillingError::Duplicate {
+                Some((latest, _)) if rf.revision <= *latest => BillingError::Duplicate {
                     kind: "FPA fuel month",
                     key: format!(
                         "{fm} revision {} (revision {latest} is loaded; a revised notification is loaded as revision = {expected})",
@@ -882,7 +894,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
                 ),
             });
         }
-        fuel.insert(fm, rf.revision);
+        fuel.insert(fm, (rf.revision, rf.missing));
         let fpa_bands = required_bands(&item, "fpa", &rf.exempt_bands)?;
         let rev = rf.revision;
         let rate = match (&rf.rate, rf.missing) {
@@ -923,6 +935,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             fuel_month: fm,
             revision: rev,
             rate,
+            sro: rf.sro.as_str().into(),
             exempt: exempt(&item, fpa_bands, &rf.exempt_categories)?,
             confirmed: rf.confirmed,
             label: unconfirmed(label, rf.confirmed),
@@ -937,15 +950,22 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
     }
 
     // ---- QTA
-    let mut quarters: HashSet<String> = book.qta.iter().map(|q| q.quarter.to_string()).collect();
+    // Quarter -> whether the entry in force is a `missing = true` placeholder: a real decision
+    // replaces a placeholder of its quarter (as for FPA); anything else is a duplicate.
+    let mut quarters: HashMap<String, bool> = HashMap::new();
+    for q in &book.qta {
+        quarters.insert(q.quarter.to_string(), q.rate.is_none());
+    }
     for rq in &raw.qta {
         let item = format!("qta {}", rq.quarter);
-        if !quarters.insert(rq.quarter.clone()) {
+        let replaces_placeholder = quarters.get(&rq.quarter) == Some(&true) && !rq.missing;
+        if quarters.contains_key(&rq.quarter) && !replaces_placeholder {
             return Err(BillingError::Duplicate {
                 kind: "QTA quarter",
                 key: rq.quarter.clone(),
             });
         }
+        quarters.insert(rq.quarter.clone(), rq.missing);
         let qta_bands = required_bands(&item, "qta", &rq.exempt_bands)?;
         let rate = match (&rq.rate, rq.missing) {
             (Some(r), false) => Some(dec(&item, "rate", r, MAX_RATE_RS_PER_KWH)?),
@@ -965,6 +985,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             ver: tag(format!("QTA {}", rq.quarter), rq.confirmed),
             quarter: rq.quarter.as_str().into(),
             rate,
+            sro: rq.sro.as_str().into(),
             exempt: exempt(&item, qta_bands, &rq.exempt_categories)?,
             confirmed: rq.confirmed,
             label: unconfirmed(label, rq.confirmed),
