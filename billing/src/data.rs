@@ -49,7 +49,8 @@
 //! * `[[bill_tax]]` `kind = "further_tax|extra_tax|income_tax"`, `category`, dated, `applies =
 //!   "all|non_atl|non_strn|non_strn_or_non_atl"`, `base` (lines before it), `slabs = [{ from,
 //!   percent, fixed?, excess_over? }]` (from 0, increasing; compared with the base rounded to
-//!   rupees; tax = fixed + percent x (base or base - excess_over)).
+//!   rupees; tax = fixed + percent x (base or base - excess_over), printed as up to two lines
+//!   of the tax's name: 1 x fixed, then (base or base - excess_over) x percent).
 //! * `[[long_period]]` dated `scale_when_days_over`, `scale_to_days`.
 //! * `[[employee_free_units]]` dated `bps_from`, `bps_to`, `in_service_kwh`, `retired_kwh`
 //!   (ranges may not overlap on overlapping dates).

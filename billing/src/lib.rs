@@ -24,6 +24,13 @@
 //!   `current bill = round_rupee(sum of current lines)`, `total FPA = round_rupee(sum of FPA
 //!   lines)`, `payable_after_due = payable_within_due + LPS`; the LPS is the current bill's
 //!   only (the installment never changes it); a DISCO-deferred amount is in no total.
+//! * Every bill line explains itself: `amount = quantity x rate` rounded as the line is
+//!   ([`BillLine::explained_amount`], [`LineArithmetic`]: paisa; `gst_on_fpa` / `lps` rupees;
+//!   memo lines 0 x 0), except the summary lines `provisional_adjustment` /
+//!   `accumulated_month` (a whole earlier month's bill, rate 0). The builder computes each
+//!   amount from the printed quantity and rate; a slab tax with a fixed part prints it as its
+//!   own line (`income_tax` 1 x 1,950, then `income_tax` excess over the floor x 12 % / 5 %);
+//!   the minimum charge is 1 x the top-up.
 //!
 //! ## Where each rule lives
 //! * Rounding policy (half away from zero; lines unrounded then rounded to paisa; current bill,
@@ -55,7 +62,8 @@
 //! * Power-factor penalty (BILLING-RULES-2 2): `[[pf_penalty]]` threshold / formula / base per
 //!   category, applied when `BillExtras::power_factor` is given (after the fixed charge).
 //! * Further tax, extra tax, income tax s.235 (BILLING-RULES-2 5.3-5.4): `[[bill_tax]]` slabs by
-//!   category and ATL / STRN status, after GST and PTV fee: `compute_bill_with` step 7b.
+//!   category and ATL / STRN status, after GST and PTV fee: `compute_bill_with` step 7b; a
+//!   slab's `fixed` part and its percentage part are two lines of the tax's name.
 //! * Employee free units (BILLING-RULES 7): `[[employee_free_units]]` by BPS and status (BPS
 //!   17+ in service 0 from 2023-12-01); credit line `employee_free_units` = energy x
 //!   min(units, FY quota remaining) / units: step 7c.
@@ -180,7 +188,7 @@ pub mod tariff;
 
 pub use bill::{
     compute_bill, compute_bill_full, compute_bill_with, employee_entitlement_kwh, Bill, BillExtras,
-    BillInput, BillLine, Employee, LineBlock, ReadingFacts, ServiceStatus,
+    BillInput, BillLine, Employee, LineArithmetic, LineBlock, ReadingFacts, ServiceStatus,
 };
 pub use error::BillingError;
 pub use installments::{InstallmentDue, InstallmentTerms};

@@ -7,15 +7,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 use billing::bill::LineBlock;
-use billing::{
-    compute_bill, compute_bill_with, data, Bill, BillExtras, BillInput, BillingError, TariffBook,
-    YearMonth,
-};
+use billing::{data, Bill, BillExtras, BillInput, BillingError, TariffBook, YearMonth};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 mod common;
+use common::checked::{compute_bill, compute_bill_with};
 use common::{day, flat_history, input_at, ym};
 
 /// A residential/commercial input with defaults: IESCO, ICT, 1-phase, 30 days, no arrears.
@@ -246,6 +244,11 @@ fn g6_lifeline() {
     let bill = compute_bill(&book, &input("A-1a", dec!(0.5), "2026-09", 10, &h)).unwrap();
     assert_eq!(amount(&bill, "energy"), dec!(39.50));
     assert_eq!(amount(&bill, "minimum_charge"), dec!(35.50));
+    // The line is 1 x the top-up (1 x 75 would not give 35.50).
+    assert_eq!(
+        qra(&bill, "minimum_charge"),
+        [(dec!(1), dec!(35.50), dec!(35.50))]
+    );
     assert_eq!(lines_total(&bill), dec!(75.00));
     // 0 units -> minimum charge 75.00
     let bill = compute_bill(&book, &input("A-1a", dec!(1), "2026-09", 0, &[])).unwrap();
@@ -549,6 +552,7 @@ fn g13_industrial_tou_b1b_aug_2026_negative_qta() {
             "qta",
             "gst",
             "income_tax",
+            "income_tax",
             "fpa",
             "gst_on_fpa",
             "lps"
@@ -583,11 +587,17 @@ fn g13_industrial_tou_b1b_aug_2026_negative_qta() {
         [(dec!(100691.05), dec!(0.18), dec!(18124.39))]
     );
     // income tax: base 100,691.05 + 18,124.389 = 118,815.439 > 20,000
-    // -> 1,950 + 5% x 98,815.439 = 1,950 + 4,940.77195 = 6,890.77195 -> 6,890.77
+    // -> 1,950 + 5% x 98,815.439 = 1,950 + 4,940.77195 = 6,890.77195, printed as two lines:
+    // the slab's fixed part 1 x 1,950 = 1,950.00 and the excess over 20,000,
+    // 98,815.439 x 5% = 4,940.77195 -> 4,940.77 (together 6,890.77, as before the split)
     assert_eq!(
         qra(&bill, "income_tax"),
-        [(dec!(118815.439), dec!(0.05), dec!(6890.77))]
+        [
+            (dec!(1), dec!(1950), dec!(1950.00)),
+            (dec!(98815.439), dec!(0.05), dec!(4940.77))
+        ]
     );
+    assert_eq!(amount(&bill, "income_tax"), dec!(6890.77));
     // current: 100,691.05 + 18,124.39 + 6,890.77 = 125,706.21 -> 125,706
     assert_eq!(bill.lines_total_rs(LineBlock::Current), dec!(125706.21));
     assert_eq!(bill.current_bill_rs, dec!(125706));
@@ -648,6 +658,7 @@ fn g14_industrial_b2a_oct_2026_demand_share_above_mdi() {
             "gst",
             "extra_tax",
             "income_tax",
+            "income_tax",
             "lps"
         ]
     );
@@ -685,11 +696,17 @@ fn g14_industrial_b2a_oct_2026_demand_share_above_mdi() {
         [(dec!(339987.12), dec!(0.17), dec!(57797.81))]
     );
     // income tax: base 339,987.12 + 61,197.6816 + 57,797.8104 = 458,982.612
-    // -> 1,950 + 5% x 438,982.612 = 1,950 + 21,949.1306 = 23,899.1306 -> 23,899.13
+    // -> 1,950 + 5% x 438,982.612 = 1,950 + 21,949.1306 = 23,899.1306: fixed part
+    // 1 x 1,950 = 1,950.00, excess 438,982.612 x 5% = 21,949.1306 -> 21,949.13
+    // (together 23,899.13)
     assert_eq!(
         qra(&bill, "income_tax"),
-        [(dec!(458982.612), dec!(0.05), dec!(23899.13))]
+        [
+            (dec!(1), dec!(1950), dec!(1950.00)),
+            (dec!(438982.612), dec!(0.05), dec!(21949.13))
+        ]
     );
+    assert_eq!(amount(&bill, "income_tax"), dec!(23899.13));
     // current: 339,987.12 + 61,197.68 + 57,797.81 + 23,899.13 = 482,881.74 -> 482,882
     assert_eq!(bill.lines_total_rs(LineBlock::Current), dec!(482881.74));
     assert_eq!(bill.current_bill_rs, dec!(482882));
@@ -746,6 +763,7 @@ fn g15_industrial_tou_b3_sep_2026_demand_from_mdi() {
             "qta",
             "gst",
             "income_tax",
+            "income_tax",
             "fpa",
             "gst_on_fpa",
             "lps"
@@ -785,11 +803,17 @@ fn g15_industrial_tou_b3_sep_2026_demand_from_mdi() {
         [(dec!(18594605), dec!(0.18), dec!(3347028.90))]
     );
     // income tax: base 18,594,605 + 3,347,028.90 = 21,941,633.90
-    // -> 1,950 + 5% x 21,921,633.90 = 1,950 + 1,096,081.695 = 1,098,031.695 -> 1,098,031.70
+    // -> 1,950 + 5% x 21,921,633.90 = 1,950 + 1,096,081.695 = 1,098,031.695: fixed part
+    // 1 x 1,950 = 1,950.00, excess 21,921,633.90 x 5% = 1,096,081.695 -> 1,096,081.70 (half
+    // away from zero; together 1,098,031.70)
     assert_eq!(
         qra(&bill, "income_tax"),
-        [(dec!(21941633.90), dec!(0.05), dec!(1098031.70))]
+        [
+            (dec!(1), dec!(1950), dec!(1950.00)),
+            (dec!(21921633.90), dec!(0.05), dec!(1096081.70))
+        ]
     );
+    assert_eq!(amount(&bill, "income_tax"), dec!(1098031.70));
     // current: 18,594,605 + 3,347,028.90 + 1,098,031.70 = 23,039,665.60 -> 23,039,666
     assert_eq!(bill.lines_total_rs(LineBlock::Current), dec!(23039665.60));
     assert_eq!(bill.current_bill_rs, dec!(23039666));

@@ -9,14 +9,15 @@
 use billing::bill::LineBlock;
 use billing::money::{round_paisa, round_rupee};
 use billing::{
-    compute_accumulated, compute_bill, compute_bill_full, month_spans, Bill, BillExtras, BillInput,
-    BillingError, LoadSummary, ReadingFacts, TariffBook, YearMonth,
+    month_spans, Bill, BillExtras, BillInput, BillingError, LoadSummary, ReadingFacts, TariffBook,
+    YearMonth,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 mod common;
+use common::checked::{compute_accumulated, compute_bill, compute_bill_full};
 use common::{day, flat_history, input_at, ym};
 
 /// LESCO (Punjab) consumer, 1-phase, 30 days, issued on the 5th.

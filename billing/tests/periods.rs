@@ -10,17 +10,19 @@ use std::sync::OnceLock;
 
 use billing::bill::LineBlock;
 use billing::{
-    compute_accumulated, compute_bill, compute_bill_full, compute_catch_up, compute_corrected,
-    compute_provisional, data, meter_change_units, month_spans, provisional_units,
-    register_advance, split_accumulated, split_units, Bill, BillExtras, BillInput, BillingError,
-    EarlierMonth, MeterRegisters, ProvisionalBilled, ReadingFacts, SplitMethod, TariffBook,
-    YearMonth,
+    data, meter_change_units, month_spans, provisional_units, register_advance, split_accumulated,
+    split_units, Bill, BillExtras, BillInput, BillingError, EarlierMonth, MeterRegisters,
+    ProvisionalBilled, ReadingFacts, SplitMethod, TariffBook, YearMonth,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 mod common;
+use common::checked::{
+    compute_accumulated, compute_bill, compute_bill_full, compute_catch_up, compute_corrected,
+    compute_provisional,
+};
 use common::{day, flat_history, input_at, ym};
 
 fn input<'a>(
