@@ -1230,6 +1230,59 @@ fn meter_source(m: &crate::periods::MeterRegisters, peak: bool) -> Arc<str> {
     format!("meter {a} -> {b} x MF {}", m.multiplying_factor).into()
 }
 
+/// The tariff's load limit (data: `max_load_kw`, inclusive, on sanctioned load and MDI, e.g.
+/// B-1 up to 25 kW, CSM 7.5; `sanctioned_load_below_kw`, exclusive, on the sanctioned load,
+/// e.g. A-1a / A-2a below 5 kW, BILLING-RULES 1.1 / 2.4): a consumer outside it belongs on
+/// another tariff (`over_limit_tariffs`, named in the refusal), so the bill is refused.
+fn check_load_limit(book: &TariffBook, t: &Tariff, input: &BillInput) -> Result<(), BillingError> {
+    let move_to = || -> String {
+        if t.over_limit.is_empty() {
+            return "move it to the tariff for its load".to_string();
+        }
+        let names: Vec<String> = t
+            .over_limit
+            .iter()
+            .map(|c| match book.resolve(c, input.issue_date) {
+                Ok(x) if matches!(x.kind, TariffKind::Tou(_)) => format!("{c} (TOU)"),
+                _ => c.to_string(),
+            })
+            .collect();
+        format!("bill it on {}", names.join(" or "))
+    };
+    if let Some(max) = t.max_load_kw {
+        let load = input.sanctioned_load_kw.max(input.mdi_kw);
+        if load > max {
+            return Err(bad(
+                "sanctioned_load_kw",
+                format!(
+                    "tariff {} is for loads up to {max} kW ({}), this consumer's sanctioned \
+                     load / MDI is {} kW: {}",
+                    t.code,
+                    t.source,
+                    load.normalize(),
+                    move_to()
+                ),
+            ));
+        }
+    }
+    if let Some(below) = t.load_below_kw {
+        let sl = input.sanctioned_load_kw;
+        if sl >= below {
+            return Err(bad(
+                "sanctioned_load_kw",
+                format!(
+                    "sanctioned load {} kW: {} is for loads below {below} kW ({}); {}",
+                    sl.normalize(),
+                    t.code,
+                    t.source,
+                    move_to()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The bill engine: [`compute_bill_full`] plus the lines only the `periods` functions add.
 pub(crate) fn compute_inner(
     book: &TariffBook,
@@ -1244,19 +1297,7 @@ pub(crate) fn compute_inner(
     let date = input.issue_date;
     let cycle = input.cycle;
     let t = book.resolve(input.tariff, date)?;
-    if let Some(max) = t.max_load_kw {
-        let load = input.sanctioned_load_kw.max(input.mdi_kw);
-        if load > max {
-            return Err(bad(
-                "sanctioned_load_kw",
-                format!(
-                    "tariff {} is for loads up to {max} kW ({}), this consumer's sanctioned \
-                     load / MDI is {load} kW: move it to the tariff for its load",
-                    t.code, t.source
-                ),
-            ));
-        }
-    }
+    check_load_limit(book, t, input)?;
     let hist = History::new(input.history, cycle)?;
     let category: &str = &t.category;
     let mut b = Builder {

@@ -7,8 +7,11 @@
 //!
 //! * `[[schedule]]` `id`, `sro`, `effective_from`, optional `effective_to`, `confirmed`
 //!   (default true), `source`, `note`; with `[[schedule.tariff]]` entries:
-//!   `code`, `category`, optional `max_load_kw` (the highest sanctioned load / MDI the tariff
-//!   is for, e.g. B-1 25 kW: a bill above it is refused), then either `missing = true` (rates
+//!   `code`, `category`, optional load limit: `max_load_kw` (inclusive: the highest
+//!   sanctioned load / MDI the tariff is for, e.g. B-1 25 kW) or `sanctioned_load_below_kw`
+//!   (exclusive, sanctioned load only: e.g. A-1a / A-2a below 5 kW), a bill outside it
+//!   refused, with optional `over_limit_tariffs` (codes of the same category the consumer
+//!   belongs on, named in the refusal, e.g. `["A-1b"]`), then either `missing = true` (rates
 //!   not public: refused) or
 //!   `pricing = "residential" | "tou" | "flat"`:
 //!   * residential: `slabs = [{ band = "lifeline|protected|unprotected", from, to?, rate? |

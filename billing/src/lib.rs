@@ -44,7 +44,10 @@
 //! * TOU / flat energy and billing demand = max(share x SL, MDI): `bill::push_fixed` and
 //!   [`compute_bill`].
 //! * Tariff load limit (`max_load_kw`; B-1 / B-1b up to 25 kW, CSM 7.5): a bill whose
-//!   sanctioned load or MDI is above it is refused (move the consumer to B-2): `compute_inner`.
+//!   sanctioned load or MDI is above it is refused (move the consumer to B-2); the exclusive
+//!   `sanctioned_load_below_kw` (S.R.O. 279 A-1a / A-2a below 5 kW, BILLING-RULES 1.1 / 2.4;
+//!   from 5 kW it is A-1b TOU / A-2b / A-2c) on the sanctioned load only; the refusal names
+//!   the data's `over_limit_tariffs`: `compute_inner` (`check_load_limit`).
 //! * FPA on reference-month units, several FPA months per bill, QTA per bill month, FC and NJ
 //!   surcharge, ED by province/category/date, GST by date (GST on FPA at the reference month's
 //!   rate), PTV fee, LPS, due date past Sundays/holidays: [`compute_bill`] steps 4-10.
@@ -127,6 +130,9 @@
 //!   10% rate (the reported 5%/10% two-tier rule is not modelled); due days = 10.
 //! * Lifeline history test ignores months absent from history; rates are taken on the issue
 //!   date (no proration across a mid-period change).
+//! * The A-1a / A-2a < 5 kW limit is in S.R.O. 279(I)/2026 only: the older schedules' sources
+//!   do not state it, so a >= 5 kW A-1a bill on them is priced. No lower limit on A-1b / A-2c
+//!   (a small consumer with a TOU meter bills on it).
 //! * Subsidy: no determined rates were researched; `determined-illustrative-2026.toml`
 //!   (MEPCO, invented figures) is in `data::ILLUSTRATIVE_FILES`, not in the builtin book.
 //!   Determined FPA/QTA and the lifeline FPA exemption are not claimed as subsidy.

@@ -340,8 +340,13 @@ pub(crate) struct Tariff {
     pub schedule: usize,
     pub code: Box<str>,
     pub category: Box<str>,
-    /// Highest sanctioned load / MDI the tariff is for (`max_load_kw`), if limited.
+    /// Highest sanctioned load / MDI the tariff is for (`max_load_kw`, inclusive), if limited.
     pub max_load_kw: Option<Decimal>,
+    /// The sanctioned load must be below this (`sanctioned_load_below_kw`, exclusive; A-1a /
+    /// A-2a: 5 kW), if limited.
+    pub load_below_kw: Option<Decimal>,
+    /// Where a consumer over the load limit belongs (`over_limit_tariffs`), for the refusal.
+    pub over_limit: Vec<Box<str>>,
     pub confirmed: bool,
     /// `SRO-279(I)/2026@2026-02-12` (+ ` UNCONFIRMED`), shared by every line of this tariff.
     pub source: Arc<str>,

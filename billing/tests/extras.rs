@@ -15,7 +15,7 @@ use rust_decimal_macros::dec;
 
 mod common;
 use common::checked::{compute_bill, compute_bill_with};
-use common::{flat_history, input_at};
+use common::{flat_history, input_at, legal_load};
 
 fn input<'a>(
     disco: &'a str,
@@ -227,7 +227,7 @@ proptest! {
         let cycle = YearMonth { year: 2026, month };
         let history: Vec<_> = hist.iter().enumerate()
             .map(|(k, u)| (cycle.add_months(-(k as i32) - 1), *u)).collect();
-        let mut inp = input("MEPCO", tariff, Decimal::new(sl, 2), &cycle.to_string(), units, &history);
+        let mut inp = input("MEPCO", tariff, legal_load(tariff, sl), &cycle.to_string(), units, &history);
         inp.phase = if three_phase { 3 } else { 1 };
         inp.mdi_kw = Decimal::new(mdi, 2);
         if tariff == "B-2b" {

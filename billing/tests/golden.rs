@@ -1295,8 +1295,119 @@ fn b1_is_for_loads_up_to_25_kw() {
         inp.mdi_kw = mdi;
         let err = compute_bill(&book, &inp).unwrap_err();
         assert!(
-            matches!(&err, BillingError::BadInput { field: "sanctioned_load_kw", reason } if reason.contains("up to 25 kW")),
+            matches!(&err, BillingError::BadInput { field: "sanctioned_load_kw", reason } if reason.contains("up to 25 kW") && reason.ends_with("bill it on B-2a")),
             "{err:?}"
+        );
+    }
+}
+
+#[test]
+fn a1a_and_a2a_are_for_sanctioned_loads_below_5_kw() {
+    // BILLING-RULES 1.1 / 2.4: A-1(a) is for a sanctioned load < 5 kW (>= 5 kW is A-1(b) TOU),
+    // A-2(a) < 5 kW (>= 5 kW is A-2(b) until a TOU meter is fitted, then A-2(c)). S.R.O. 279's
+    // A-1a / A-2a carry sanctioned_load_below_kw = 5 (exclusive), so a bill at 5 kW or more is
+    // refused with the tariff to bill it on.
+    let book = TariffBook::builtin().unwrap();
+    let h = flat_history("2026-10", 12, 300);
+    let ok = compute_bill(&book, &input("A-1a", dec!(4.99), "2026-10", 300, &h)).unwrap();
+    // 300 x 33.10 = 9,930.00; fixed 4.99 x 350 = 1,746.50
+    assert_eq!(amount(&ok, "energy"), dec!(9930.00));
+    assert_eq!(amount(&ok, "fixed"), dec!(1746.50));
+    let err = compute_bill(&book, &input("A-1a", dec!(6), "2026-10", 300, &h)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bad bill input `sanctioned_load_kw`: sanctioned load 6 kW: A-1a is for loads below 5 kW \
+         (SRO-279(I)/2026@2026-02-12); bill it on A-1b (TOU)"
+    );
+    // Exactly 5 kW is A-1b already ("< 5 kW").
+    let err = compute_bill(&book, &input("A-1a", dec!(5.00), "2026-10", 300, &h)).unwrap_err();
+    assert!(
+        matches!(&err, BillingError::BadInput { field: "sanctioned_load_kw", reason } if reason.starts_with("sanctioned load 5 kW: A-1a")),
+        "{err:?}"
+    );
+    let err = compute_bill(&book, &input("A-2a", dec!(5), "2026-10", 300, &h)).unwrap_err();
+    assert!(
+        err.to_string().ends_with(
+            "sanctioned load 5 kW: A-2a is for loads below 5 kW (SRO-279(I)/2026@2026-02-12); \
+             bill it on A-2b or A-2c (TOU)"
+        ),
+        "{err}"
+    );
+    // The limit is on the sanctioned load: an MDI above 5 kW on a 3 kW A-1a bills.
+    let mut inp = input("A-1a", dec!(3), "2026-10", 300, &h);
+    inp.mdi_kw = dec!(7);
+    assert!(compute_bill(&book, &inp).is_ok());
+    // The 6 kW home bills on A-1b (G8 shape, with taxes on the builtin book).
+    let mut tou = input("A-1b", dec!(6), "2026-10", 800, &h);
+    tou.units_peak_kwh = 200;
+    tou.phase = 3;
+    assert_eq!(compute_bill(&book, &tou).unwrap().band, "tou");
+    // Only S.R.O. 279 carries the limit (the older schedules' sources do not say): a 6 kW A-1a
+    // bill on the Jan-2026 schedule (S.R.O. 41-52) is still priced.
+    let mut older = TariffBook::empty();
+    for f in ["schedules-fy2025-26.toml", "terms.toml"] {
+        older.load_toml(data::file(f).unwrap()).unwrap();
+    }
+    let mut jan = input("A-1a", dec!(6), "2026-01", 150, &[]);
+    jan.issue_date = day(2026, 1, 20);
+    assert!(compute_bill(&older, &jan).is_ok());
+}
+
+#[test]
+fn load_limit_data_is_checked() {
+    let tariff = |extra: &str| {
+        format!(
+            "[[schedule]]\nid = \"LIMITS\"\nsro = \"test\"\neffective_from = \"2027-01-01\"\n\
+             [[schedule.tariff]]\ncode = \"A-2a\"\ncategory = \"commercial\"\npricing = \"flat\"\n\
+             rate = \"40\"\n{extra}\n\
+             [[schedule.tariff]]\ncode = \"A-2c\"\ncategory = \"commercial\"\npricing = \"tou\"\n\
+             peak = \"45\"\noffpeak = \"36\"\n"
+        )
+    };
+    // Accepted: the exclusive limit with a target listed later in the same file.
+    let mut book = TariffBook::builtin().unwrap();
+    book.load_toml(&tariff(
+        "sanctioned_load_below_kw = \"5\"\nover_limit_tariffs = [\"A-2c\"]",
+    ))
+    .unwrap();
+    for (extra, field) in [
+        // both limits on one tariff
+        (
+            "max_load_kw = \"25\"\nsanctioned_load_below_kw = \"5\"",
+            "sanctioned_load_below_kw",
+        ),
+        (
+            "sanctioned_load_below_kw = \"0\"",
+            "sanctioned_load_below_kw",
+        ),
+        (
+            "sanctioned_load_below_kw = \"-5\"",
+            "sanctioned_load_below_kw",
+        ),
+        // a target without a limit, unknown, of another category, itself, empty
+        ("over_limit_tariffs = [\"A-2c\"]", "over_limit_tariffs"),
+        (
+            "sanctioned_load_below_kw = \"5\"\nover_limit_tariffs = [\"Z-9\"]",
+            "over_limit_tariffs",
+        ),
+        (
+            "sanctioned_load_below_kw = \"5\"\nover_limit_tariffs = [\"A-1b\"]",
+            "over_limit_tariffs",
+        ),
+        (
+            "sanctioned_load_below_kw = \"5\"\nover_limit_tariffs = [\"A-2a\"]",
+            "over_limit_tariffs",
+        ),
+        (
+            "sanctioned_load_below_kw = \"5\"\nover_limit_tariffs = []",
+            "over_limit_tariffs",
+        ),
+    ] {
+        let mut book = TariffBook::builtin().unwrap();
+        let err = book.load_toml(&tariff(extra)).unwrap_err();
+        assert!(
+            matches!(&err, BillingError::DataInvalid { field: f, .. } if *f == field),
+            "{extra}: {err:?}"
         );
     }
 }

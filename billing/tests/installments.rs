@@ -24,7 +24,7 @@ use rust_decimal_macros::dec;
 
 mod common;
 use common::checked::{compute_accumulated, compute_bill, compute_bill_with};
-use common::{day, flat_history, input_at, ym};
+use common::{day, flat_history, input_at, legal_load, ym};
 
 fn book_of(files: &[&str]) -> TariffBook {
     let mut book = TariffBook::empty();
@@ -564,7 +564,8 @@ proptest! {
     ) {
         let cycle = format!("2026-{month:02}");
         let history = flat_history(&cycle, 12, hist_units);
-        let mut inp = input_at("LESCO", "Punjab", tariff, dec!(5), &cycle, units, &history);
+        // 5 kW (4.99 on A-1a / A-2a, which are for loads below 5 kW).
+        let mut inp = input_at("LESCO", "Punjab", tariff, legal_load(tariff, 500), &cycle, units, &history);
         inp.phase = 3;
         inp.arrears_rs = Decimal::from(arrears);
         let principal = Decimal::new(principal_paisa, 2);

@@ -36,8 +36,8 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 mod common;
-use common::assert_lines_explain_themselves;
 use common::checked::{compute_bill, compute_bill_with};
+use common::{assert_lines_explain_themselves, legal_load};
 
 fn book() -> &'static TariffBook {
     static BOOK: OnceLock<TariffBook> = OnceLock::new();
@@ -68,7 +68,8 @@ impl Case {
         BillInput {
             disco: "LESCO",
             tariff: self.tariff,
-            sanctioned_load_kw: Decimal::new(self.sl_centi_kw, 2),
+            // A-1a / A-2a are for loads below 5 kW (a bill at or above is refused).
+            sanctioned_load_kw: legal_load(self.tariff, self.sl_centi_kw),
             phase: self.phase,
             province: "Punjab",
             cycle: YearMonth {

@@ -321,6 +321,14 @@ struct RawTariff {
     /// is refused (the consumer belongs on another tariff).
     #[serde(default)]
     max_load_kw: Option<String>,
+    /// Exclusive limit on the sanctioned load (e.g. A-1a / A-2a: below 5 kW, BILLING-RULES
+    /// 1.1); at or above it the bill is refused. Not with `max_load_kw`.
+    #[serde(default)]
+    sanctioned_load_below_kw: Option<String>,
+    /// Where a consumer over the load limit belongs (tariff codes of the same category, e.g.
+    /// `["A-1b"]`), named in the refusal. Only with a limit.
+    #[serde(default)]
+    over_limit_tariffs: Option<Vec<String>>,
     #[serde(default)]
     #[allow(dead_code)]
     description: Option<String>,
@@ -836,13 +844,79 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             let max_load_kw = rt
                 .max_load_kw
                 .as_deref()
-                .map(|v| nonneg(&titem, "max_load_kw", v, 1_000_000))
+                .map(|v| nonneg(&titem, "max_load_kw", v, crate::bill::MAX_LOAD_KW))
                 .transpose()?;
+            let load_below_kw = rt
+                .sanctioned_load_below_kw
+                .as_deref()
+                .map(|v| {
+                    nonneg(
+                        &titem,
+                        "sanctioned_load_below_kw",
+                        v,
+                        crate::bill::MAX_LOAD_KW,
+                    )
+                })
+                .transpose()?;
+            if load_below_kw.is_some_and(|v| v.is_zero()) {
+                return Err(invalid(
+                    &titem,
+                    "sanctioned_load_below_kw",
+                    "must be above 0 (no load would be accepted)",
+                ));
+            }
+            if max_load_kw.is_some() && load_below_kw.is_some() {
+                return Err(invalid(
+                    &titem,
+                    "sanctioned_load_below_kw",
+                    "give one load limit: max_load_kw (inclusive, sanctioned load / MDI) or \
+                     sanctioned_load_below_kw (exclusive, sanctioned load)",
+                ));
+            }
+            let over_limit: Vec<Box<str>> = match &rt.over_limit_tariffs {
+                None => Vec::new(),
+                Some(_) if max_load_kw.is_none() && load_below_kw.is_none() => {
+                    return Err(invalid(
+                        &titem,
+                        "over_limit_tariffs",
+                        "only with max_load_kw or sanctioned_load_below_kw",
+                    ))
+                }
+                Some(list) if list.is_empty() => {
+                    return Err(invalid(
+                        &titem,
+                        "over_limit_tariffs",
+                        "empty: omit it, or name the tariffs for larger loads",
+                    ))
+                }
+                Some(list) => {
+                    let mut seen = HashSet::new();
+                    for c in list {
+                        if c.trim().is_empty() || c.trim() != c || !seen.insert(c.as_str()) {
+                            return Err(invalid(
+                                &titem,
+                                "over_limit_tariffs",
+                                format!("{c:?} is blank, padded or listed twice"),
+                            ));
+                        }
+                    }
+                    list.iter().map(|c| c.as_str().into()).collect()
+                }
+            };
+            if over_limit.iter().any(|c| **c == *rt.code) {
+                return Err(invalid(
+                    &titem,
+                    "over_limit_tariffs",
+                    "names the tariff itself",
+                ));
+            }
             let tariff = Tariff {
                 schedule: sched_idx,
                 code: rt.code.as_str().into(),
                 category: rt.category.as_str().into(),
                 max_load_kw,
+                load_below_kw,
+                over_limit,
                 confirmed,
                 source: unconfirmed(label, confirmed),
                 kind,
@@ -851,6 +925,37 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
                 st.det_tariffs.push(tariff);
             } else {
                 st.tariffs.push(tariff);
+            }
+        }
+    }
+
+    // Tariffs named by `over_limit_tariffs` exist (in the book or this file) in the same
+    // category: a consumer over a load limit is moved, not re-categorised.
+    for t in st.tariffs.iter().chain(&st.det_tariffs) {
+        for target in &t.over_limit {
+            let known = book.category_of(target).or_else(|| {
+                st.tariffs
+                    .iter()
+                    .find(|x| x.code == *target)
+                    .map(|x| &*x.category)
+            });
+            let item = format!("schedule {} tariff {}", st.schedules[t.schedule].id, t.code);
+            match known {
+                None => {
+                    return Err(invalid(
+                        &item,
+                        "over_limit_tariffs",
+                        format!("{target} is not a tariff code of any loaded schedule"),
+                    ))
+                }
+                Some(c) if c != &*t.category => {
+                    return Err(invalid(
+                        &item,
+                        "over_limit_tariffs",
+                        format!("{target} is {c}, not {}", t.category),
+                    ))
+                }
+                Some(_) => {}
             }
         }
     }

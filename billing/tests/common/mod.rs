@@ -20,6 +20,18 @@ pub fn flat_history(cycle: &str, months: i32, units: u64) -> Vec<(YearMonth, u64
         .collect()
 }
 
+/// A load drawn by a property test, in kW from hundredths, kept legal for the tariff: A-1a and
+/// A-2a are for sanctioned loads below 5 kW (S.R.O. 279(I)/2026 `sanctioned_load_below_kw`;
+/// at or above it the bill is refused), so their loads are folded into [0.01, 4.99] kW; any
+/// other tariff keeps the load drawn.
+pub fn legal_load(tariff: &str, centi_kw: i64) -> Decimal {
+    if matches!(tariff, "A-1a" | "A-2a") {
+        Decimal::new((centi_kw - 1).rem_euclid(499) + 1, 2)
+    } else {
+        Decimal::new(centi_kw, 2)
+    }
+}
+
 /// A single-phase, non-TOU, ATL consumer's 30-day reading, issued on the 5th of `cycle`.
 pub fn input_at<'a>(
     disco: &'a str,
