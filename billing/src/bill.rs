@@ -61,7 +61,10 @@ use crate::tariff::{
 
 /// Largest units on one register in one bill.
 pub const MAX_UNITS_KWH: u64 = 100_000_000;
-/// Largest sanctioned load / MDI in kW.
+/// Largest sanctioned load / MDI in kW a bill accepts (inclusive: a larger value is refused
+/// as [`BillingError::BadInput`] `sanctioned_load_kw` / `mdi_kw`); also the largest load limit
+/// a data file may state. Re-exported as `billing::MAX_LOAD_KW` for checks before billing
+/// (e.g. the consumer master at COPY time).
 pub const MAX_LOAD_KW: i64 = 1_000_000;
 /// Largest |arrears| in rupees.
 pub const MAX_ARREARS_RS: i64 = 1_000_000_000_000;
@@ -169,6 +172,34 @@ pub enum ServiceStatus {
     InService,
     /// Retired (pensioner).
     Retired,
+}
+
+impl ServiceStatus {
+    /// The status names [`ServiceStatus::parse`] accepts (ASCII case ignored): `in_service`
+    /// (the canonical name, [`ServiceStatus::as_str`]) and `serving` (what the generator and
+    /// the consumer master write) for [`ServiceStatus::InService`], `retired` for
+    /// [`ServiceStatus::Retired`].
+    pub const NAMES: &'static [&'static str] = &["in_service", "serving", "retired"];
+
+    /// The status for a consumer master's `employee_status` text; `None` for any other text
+    /// (e.g. `pensioner`, `""`, ` retired`), so it can be refused when loaded.
+    pub fn parse(s: &str) -> Option<ServiceStatus> {
+        if s.eq_ignore_ascii_case("in_service") || s.eq_ignore_ascii_case("serving") {
+            Some(ServiceStatus::InService)
+        } else if s.eq_ignore_ascii_case("retired") {
+            Some(ServiceStatus::Retired)
+        } else {
+            None
+        }
+    }
+
+    /// Canonical name: `in_service` or `retired`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceStatus::InService => "in_service",
+            ServiceStatus::Retired => "retired",
+        }
+    }
 }
 
 /// A computed bill.
@@ -764,18 +795,7 @@ fn validate(input: &BillInput) -> Result<(), BillingError> {
     if input.phase != 1 && input.phase != 3 {
         return Err(bad("phase", format!("{} (must be 1 or 3)", input.phase)));
     }
-    let max_kw = Decimal::from(MAX_LOAD_KW);
-    for (field, v) in [
-        ("sanctioned_load_kw", input.sanctioned_load_kw),
-        ("mdi_kw", input.mdi_kw),
-    ] {
-        if v.is_sign_negative() && !v.is_zero() {
-            return Err(bad(field, format!("{v} is negative")));
-        }
-        if v > max_kw {
-            return Err(bad(field, format!("{v} exceeds {MAX_LOAD_KW} kW")));
-        }
-    }
+    check_load_range(input.sanctioned_load_kw, input.mdi_kw)?;
     for (field, v) in [
         ("units_offpeak_kwh", input.units_offpeak_kwh),
         ("units_peak_kwh", input.units_peak_kwh),
@@ -1230,11 +1250,37 @@ fn meter_source(m: &crate::periods::MeterRegisters, peak: bool) -> Arc<str> {
     format!("meter {a} -> {b} x MF {}", m.multiplying_factor).into()
 }
 
+/// Sanctioned load and MDI within 0..=[`MAX_LOAD_KW`].
+pub(crate) fn check_load_range(
+    sanctioned_load_kw: Decimal,
+    mdi_kw: Decimal,
+) -> Result<(), BillingError> {
+    let max_kw = Decimal::from(MAX_LOAD_KW);
+    for (field, v) in [
+        ("sanctioned_load_kw", sanctioned_load_kw),
+        ("mdi_kw", mdi_kw),
+    ] {
+        if v.is_sign_negative() && !v.is_zero() {
+            return Err(bad(field, format!("{v} is negative")));
+        }
+        if v > max_kw {
+            return Err(bad(field, format!("{v} exceeds {MAX_LOAD_KW} kW")));
+        }
+    }
+    Ok(())
+}
+
 /// The tariff's load limit (data: `max_load_kw`, inclusive, on sanctioned load and MDI, e.g.
 /// B-1 up to 25 kW, CSM 7.5; `sanctioned_load_below_kw`, exclusive, on the sanctioned load,
 /// e.g. A-1a / A-2a below 5 kW, BILLING-RULES 1.1 / 2.4): a consumer outside it belongs on
 /// another tariff (`over_limit_tariffs`, named in the refusal), so the bill is refused.
-fn check_load_limit(book: &TariffBook, t: &Tariff, input: &BillInput) -> Result<(), BillingError> {
+pub(crate) fn check_load_limit(
+    book: &TariffBook,
+    t: &Tariff,
+    sanctioned_load_kw: Decimal,
+    mdi_kw: Decimal,
+    date: NaiveDate,
+) -> Result<(), BillingError> {
     let move_to = || -> String {
         if t.over_limit.is_empty() {
             return "move it to the tariff for its load".to_string();
@@ -1242,7 +1288,7 @@ fn check_load_limit(book: &TariffBook, t: &Tariff, input: &BillInput) -> Result<
         let names: Vec<String> = t
             .over_limit
             .iter()
-            .map(|c| match book.resolve(c, input.issue_date) {
+            .map(|c| match book.resolve(c, date) {
                 Ok(x) if matches!(x.kind, TariffKind::Tou(_)) => format!("{c} (TOU)"),
                 _ => c.to_string(),
             })
@@ -1250,7 +1296,7 @@ fn check_load_limit(book: &TariffBook, t: &Tariff, input: &BillInput) -> Result<
         format!("bill it on {}", names.join(" or "))
     };
     if let Some(max) = t.max_load_kw {
-        let load = input.sanctioned_load_kw.max(input.mdi_kw);
+        let load = sanctioned_load_kw.max(mdi_kw);
         if load > max {
             return Err(bad(
                 "sanctioned_load_kw",
@@ -1266,7 +1312,7 @@ fn check_load_limit(book: &TariffBook, t: &Tariff, input: &BillInput) -> Result<
         }
     }
     if let Some(below) = t.load_below_kw {
-        let sl = input.sanctioned_load_kw;
+        let sl = sanctioned_load_kw;
         if sl >= below {
             return Err(bad(
                 "sanctioned_load_kw",
@@ -1297,7 +1343,7 @@ pub(crate) fn compute_inner(
     let date = input.issue_date;
     let cycle = input.cycle;
     let t = book.resolve(input.tariff, date)?;
-    check_load_limit(book, t, input)?;
+    check_load_limit(book, t, input.sanctioned_load_kw, input.mdi_kw, date)?;
     let hist = History::new(input.history, cycle)?;
     let category: &str = &t.category;
     let mut b = Builder {
@@ -2144,4 +2190,63 @@ fn shift_due(
         }
     }
     Ok(d)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_status_names() {
+        for (s, want) in [
+            ("in_service", ServiceStatus::InService),
+            ("serving", ServiceStatus::InService),
+            ("Serving", ServiceStatus::InService),
+            ("IN_SERVICE", ServiceStatus::InService),
+            ("retired", ServiceStatus::Retired),
+            ("RETIRED", ServiceStatus::Retired),
+        ] {
+            assert_eq!(ServiceStatus::parse(s), Some(want), "{s}");
+        }
+        for s in [
+            "",
+            " retired",
+            "retired ",
+            "pensioner",
+            "in service",
+            "active",
+            "99",
+        ] {
+            assert_eq!(ServiceStatus::parse(s), None, "{s:?}");
+        }
+        for name in ServiceStatus::NAMES {
+            assert!(ServiceStatus::parse(name).is_some(), "{name}");
+        }
+        for st in [ServiceStatus::InService, ServiceStatus::Retired] {
+            assert_eq!(ServiceStatus::parse(st.as_str()), Some(st));
+        }
+    }
+
+    #[test]
+    fn max_load_is_inclusive() {
+        let max = Decimal::from(MAX_LOAD_KW);
+        assert!(check_load_range(max, max).is_ok());
+        assert!(check_load_range(Decimal::ZERO, Decimal::ZERO).is_ok());
+        assert!(matches!(
+            check_load_range(max + Decimal::new(1, 2), Decimal::ZERO),
+            Err(BillingError::BadInput {
+                field: "sanctioned_load_kw",
+                ..
+            })
+        ));
+        assert!(matches!(
+            check_load_range(Decimal::ONE, max + Decimal::ONE),
+            Err(BillingError::BadInput {
+                field: "mdi_kw",
+                ..
+            })
+        ));
+        assert_eq!(crate::MAX_LOAD_KW, 1_000_000);
+    }
 }

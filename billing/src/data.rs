@@ -11,7 +11,10 @@
 //!   sanctioned load / MDI the tariff is for, e.g. B-1 25 kW) or `sanctioned_load_below_kw`
 //!   (exclusive, sanctioned load only: e.g. A-1a / A-2a below 5 kW), a bill outside it
 //!   refused, with optional `over_limit_tariffs` (codes of the same category the consumer
-//!   belongs on, named in the refusal, e.g. `["A-1b"]`), then either `missing = true` (rates
+//!   belongs on, named in the refusal, e.g. `["A-1b"]`), optional `tou` (billed on peak /
+//!   off-peak registers: implied by `pricing`, must agree if given; on a `missing = true`
+//!   entry it states the metering the data cannot price; one code has one metering across
+//!   the applicable schedules: [`crate::TariffBook::is_tou`]), then either `missing = true` (rates
 //!   not public: refused) or
 //!   `pricing = "residential" | "tou" | "flat"`:
 //!   * residential: `slabs = [{ band = "lifeline|protected|unprotected", from, to?, rate? |

@@ -121,6 +121,12 @@
 //!   (a month no bill was issued for, priced alone on its share); the estimate limit does not
 //!   block the reading that ends a run of unread months.
 //!
+//! * Checks of the consumer master before billing (used at load time): tariff code known
+//!   ([`TariffBook::category_of`]) and TOU or not ([`TariffBook::is_tou`]), employee grade
+//!   in the free-unit table ([`TariffBook::employee_grade_known`]) and status name
+//!   ([`ServiceStatus::parse`]), sanctioned load within [`MAX_LOAD_KW`] and the tariff's load
+//!   limit on a date ([`TariffBook::check_load`], the check the bill engine makes).
+//!
 //! ## UNCONFIRMED defaults (also printed in the bill line's `rule` text or `source`)
 //! * Industrial B-1, B-1b, B-2a, B-2b, B-3 2026 rates (press only; B-4 refused); the FY2025-26
 //!   and Jan-2026 residential schedules; 2025 FCA/QTA values; the ~0.35 QTA of Mar-May 2026.
@@ -194,7 +200,8 @@ pub mod tariff;
 
 pub use bill::{
     compute_bill, compute_bill_full, compute_bill_with, employee_entitlement_kwh, Bill, BillExtras,
-    BillInput, BillLine, Employee, LineArithmetic, LineBlock, ReadingFacts, ServiceStatus,
+    BillInput, BillLine, Employee, LineArithmetic, LineBlock, ReadingFacts, ServiceStatus, MAX_BPS,
+    MAX_LOAD_KW,
 };
 pub use error::BillingError;
 pub use installments::{InstallmentDue, InstallmentTerms};

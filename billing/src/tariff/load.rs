@@ -337,6 +337,10 @@ struct RawTariff {
     note: Option<String>,
     #[serde(default)]
     missing: bool,
+    /// Billed on peak / off-peak registers. Implied by `pricing` (`tou` = true; given, it must
+    /// agree); on a `missing = true` entry it records the metering the data cannot price.
+    #[serde(default)]
+    tou: Option<bool>,
     #[serde(default)]
     confirmed: Option<bool>,
     #[serde(default)]
@@ -840,6 +844,46 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             }
             let confirmed = rt.confirmed.unwrap_or(rs.confirmed);
             let kind = compile_tariff(&titem, rt)?;
+            let tou = match (&kind, rt.tou) {
+                (TariffKind::Missing, stated) => stated,
+                (k, stated) => {
+                    let priced = matches!(k, TariffKind::Tou(_));
+                    if stated.is_some_and(|s| s != priced) {
+                        return Err(invalid(
+                            &titem,
+                            "tou",
+                            format!(
+                                "tou = {} contradicts pricing = {:?}",
+                                !priced,
+                                rt.pricing.as_deref().unwrap_or("")
+                            ),
+                        ));
+                    }
+                    Some(priced)
+                }
+            };
+            // One code, one metering (TOU or not) across the applicable schedules, as for
+            // the category: `TariffBook::is_tou` answers per code.
+            if let (Some(tou), false) = (tou, determined) {
+                let earlier = book
+                    .tariffs
+                    .iter()
+                    .chain(&st.tariffs)
+                    .find(|t| *t.code == *rt.code && t.tou.is_some_and(|x| x != tou));
+                if let Some(e) = earlier {
+                    return Err(invalid(
+                        &titem,
+                        "tou",
+                        format!(
+                            "{} is {}TOU here but {}TOU in a schedule loaded earlier ({})",
+                            rt.code,
+                            if tou { "" } else { "not " },
+                            if tou { "not " } else { "" },
+                            e.source
+                        ),
+                    ));
+                }
+            }
             let label = format!("{}@{}", rs.id, from);
             let max_load_kw = rt
                 .max_load_kw
@@ -917,6 +961,7 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
                 max_load_kw,
                 load_below_kw,
                 over_limit,
+                tou,
                 confirmed,
                 source: unconfirmed(label, confirmed),
                 kind,
