@@ -22,7 +22,8 @@
 //! 4. FC surcharge, QTA (every QTA whose bill months include the cycle), NJ surcharge on
 //!    current units;
 //! 5. ED = ED% x base (province, category, date); 6. GST = GST% x base; 7. PTV fee, further
-//!    tax, extra tax, income tax s.235 (by category, ATL / STRN status, slab of the base);
+//!    tax, extra tax, income tax s.235 (by category, ATL / STRN status, slab of the base; a
+//!    slab's fixed part is its own line, 1 x fixed, before the percentage line);
 //!    employee free-unit credit (bill normally, then credit); then the
 //!    `provisional_adjustment` lines of a corrected bill (`periods::compute_corrected`);
 //! 8. current bill = rounded lines summed, rounded to rupees;
@@ -60,7 +61,10 @@ use crate::tariff::{
 
 /// Largest units on one register in one bill.
 pub const MAX_UNITS_KWH: u64 = 100_000_000;
-/// Largest sanctioned load / MDI in kW.
+/// Largest sanctioned load / MDI in kW a bill accepts (inclusive: a larger value is refused
+/// as [`BillingError::BadInput`] `sanctioned_load_kw` / `mdi_kw`); also the largest load limit
+/// a data file may state. Re-exported as `billing::MAX_LOAD_KW` for checks before billing
+/// (e.g. the consumer master at COPY time).
 pub const MAX_LOAD_KW: i64 = 1_000_000;
 /// Largest |arrears| in rupees.
 pub const MAX_ARREARS_RS: i64 = 1_000_000_000_000;
@@ -170,6 +174,34 @@ pub enum ServiceStatus {
     Retired,
 }
 
+impl ServiceStatus {
+    /// The status names [`ServiceStatus::parse`] accepts (ASCII case ignored): `in_service`
+    /// (the canonical name, [`ServiceStatus::as_str`]) and `serving` (what the generator and
+    /// the consumer master write) for [`ServiceStatus::InService`], `retired` for
+    /// [`ServiceStatus::Retired`].
+    pub const NAMES: &'static [&'static str] = &["in_service", "serving", "retired"];
+
+    /// The status for a consumer master's `employee_status` text; `None` for any other text
+    /// (e.g. `pensioner`, `""`, ` retired`), so it can be refused when loaded.
+    pub fn parse(s: &str) -> Option<ServiceStatus> {
+        if s.eq_ignore_ascii_case("in_service") || s.eq_ignore_ascii_case("serving") {
+            Some(ServiceStatus::InService)
+        } else if s.eq_ignore_ascii_case("retired") {
+            Some(ServiceStatus::Retired)
+        } else {
+            None
+        }
+    }
+
+    /// Canonical name: `in_service` or `retired`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceStatus::InService => "in_service",
+            ServiceStatus::Retired => "retired",
+        }
+    }
+}
+
 /// A computed bill.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bill {
@@ -245,9 +277,20 @@ pub struct Bill {
 }
 
 /// One printed bill line.
+///
+/// Every line explains itself: `amount_rs` = `quantity x rate` rounded as the line is
+/// ([`BillLine::arithmetic`]: to the paisa; `gst_on_fpa` and `lps` to whole rupees), memo lines
+/// included (rate 0, amount 0). The exceptions are the summary lines `provisional_adjustment`
+/// and `accumulated_month`: each amount is a whole earlier month's bill (or its difference),
+/// quantity its kWh, rate 0 ([`LineArithmetic::Summary`]). A rate that is a quotient
+/// (`employee_free_units`: energy / units; `installment_markup`: % x days / days in year) is
+/// carried to 28 digits and the amount is computed from it, so the product still rounds to the
+/// amount. A tax slab's fixed part is its own line (`income_tax` 1 x 1,950, then `income_tax`
+/// excess x 12 %), and the minimum charge is 1 x the top-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BillLine {
-    /// `energy`, `fixed`, `minimum_charge`, `meter_rent`, `service_rent`, `pf_penalty`,
+    /// `energy`, `fixed`, `minimum_charge` (1 x top-up), `meter_rent`, `service_rent`,
+    /// `pf_penalty`,
     /// `fc_surcharge`, `qta`,
     /// `nj_surcharge`, `ed`, `gst`, `tv_fee`, `further_tax`, `extra_tax`, `income_tax`,
     /// `employee_free_units`, `provisional_adjustment`, `accumulated_month`, `fpa`, `ed_on_fpa`,
@@ -268,6 +311,21 @@ pub struct BillLine {
     pub source: Arc<str>,
 }
 
+/// How a line's amount follows from its quantity and rate ([`BillLine::arithmetic`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineArithmetic {
+    /// `amount = round_paisa(quantity x rate)` (every line but those below; memo lines are
+    /// 0 x 0).
+    Paisa,
+    /// `amount = round_rupee(quantity x rate)`: `gst_on_fpa` (whole rupees per FPA month) and
+    /// `lps`.
+    Rupee,
+    /// Not a product: `provisional_adjustment` and `accumulated_month` carry a whole earlier
+    /// month's bill (or the difference from what was billed provisionally) as their amount,
+    /// its kWh as quantity and rate 0; their rule text says so.
+    Summary,
+}
+
 /// Which total a line is part of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineBlock {
@@ -283,6 +341,26 @@ pub enum LineBlock {
 }
 
 impl BillLine {
+    /// How this line's amount follows from quantity and rate.
+    pub fn arithmetic(&self) -> LineArithmetic {
+        match self.line {
+            "gst_on_fpa" | "lps" => LineArithmetic::Rupee,
+            "provisional_adjustment" | "accumulated_month" => LineArithmetic::Summary,
+            _ => LineArithmetic::Paisa,
+        }
+    }
+
+    /// `quantity x rate` rounded as the line is (what `amount_rs` must equal); `None` for a
+    /// [`LineArithmetic::Summary`] line, whose amount is not a product.
+    pub fn explained_amount(&self) -> Option<Decimal> {
+        let product = self.quantity * self.rate;
+        match self.arithmetic() {
+            LineArithmetic::Paisa => Some(round_paisa(product)),
+            LineArithmetic::Rupee => Some(round_rupee(product)),
+            LineArithmetic::Summary => None,
+        }
+    }
+
     /// The total this line belongs to.
     pub fn block(&self) -> LineBlock {
         match self.line {
@@ -391,7 +469,7 @@ rule!(R_FIXED_SANCTIONED, "fixed: rate x sanctioned load (kW)");
 rule!(R_FIXED_CONSUMER, "fixed: per consumer per month");
 rule!(
     R_MINIMUM,
-    "minimum charge floor (1-ph/3-ph minimum of the schedule): top-up to the minimum"
+    "minimum charge floor: 1 x top-up, rate = the schedule's 1-ph/3-ph minimum - the energy charge"
 );
 rule!(R_FC, "FC surcharge x current units");
 rule!(
@@ -465,18 +543,60 @@ const R_SERVICE_RENT: [Rule; 4] = [
     rent_rule!("service rent", "in the GST base and the ED base"),
 ];
 const R_TV: &str = "PTV fee per bill for the category";
-const R_FURTHER: Rule = Rule {
-    ok: "further tax: % x value of supply (no STRN)",
-    unconfirmed: "further tax: % x value of supply (no STRN) [UNCONFIRMED: rate, base and start date are defaults from press reports]",
-};
-const R_EXTRA: Rule = Rule {
-    ok: "extra tax: slab % x bill excluding federal taxes (no STRN or not on ATL)",
-    unconfirmed: "extra tax: slab % x bill excluding federal taxes (no STRN or not on ATL) [UNCONFIRMED: 2021 slabs, current status not confirmed]",
-};
-const R_INCOME: Rule = Rule {
-    ok: "income tax s.235: slab of the bill incl. sales tax, fixed + % (of the whole bill or the excess)",
-    unconfirmed: "income tax s.235: slab of the bill incl. sales tax, fixed + % (of the whole bill or the excess) [UNCONFIRMED: base and non-ATL doubling for commercial/industrial]",
-};
+/// A withholding-type tax's rule text and its UNCONFIRMED variant (`$note`).
+macro_rules! tax_rule {
+    ($name:ident, $what:literal, $note:literal) => {
+        const $name: Rule = Rule {
+            ok: $what,
+            unconfirmed: concat!($what, " [UNCONFIRMED: ", $note, "]"),
+        };
+    };
+}
+tax_rule!(
+    R_FURTHER,
+    "further tax: % x value of supply (no STRN)",
+    "rate, base and start date are defaults from press reports"
+);
+tax_rule!(
+    R_FURTHER_FIXED,
+    "further tax: fixed part of the slab reached (1 x Rs)",
+    "rate, base and start date are defaults from press reports"
+);
+tax_rule!(
+    R_FURTHER_EXCESS,
+    "further tax: % x the value of supply above the slab floor (excess_over) (no STRN)",
+    "rate, base and start date are defaults from press reports"
+);
+tax_rule!(
+    R_EXTRA,
+    "extra tax: slab % x bill excluding federal taxes (no STRN or not on ATL)",
+    "2021 slabs, current status not confirmed"
+);
+tax_rule!(
+    R_EXTRA_FIXED,
+    "extra tax: fixed part of the slab reached (1 x Rs)",
+    "2021 slabs, current status not confirmed"
+);
+tax_rule!(
+    R_EXTRA_EXCESS,
+    "extra tax: slab % x the bill excluding federal taxes above the slab floor (excess_over) (no STRN or not on ATL)",
+    "2021 slabs, current status not confirmed"
+);
+tax_rule!(
+    R_INCOME,
+    "income tax s.235: slab % x the whole bill incl. sales tax",
+    "base and non-ATL doubling for commercial/industrial"
+);
+tax_rule!(
+    R_INCOME_FIXED,
+    "income tax s.235: fixed part of the slab reached (1 x Rs, e.g. 1,950 above Rs 20,000); the excess is the next line",
+    "base and non-ATL doubling for commercial/industrial"
+);
+tax_rule!(
+    R_INCOME_EXCESS,
+    "income tax s.235: slab % x the excess of the bill incl. sales tax over the slab floor (e.g. bill - 20,000); the fixed part is the line before",
+    "base and non-ATL doubling for commercial/industrial"
+);
 const R_PF_POINT: Rule = Rule {
     ok: "PF penalty: (threshold - PF) x 100 points x % per point x base",
     unconfirmed: "PF penalty: (threshold - PF) x 100 points x % per point x base [UNCONFIRMED: Annex-V formula not found, documented default]",
@@ -485,7 +605,7 @@ const R_PF_RATIO: Rule = Rule {
     ok: "PF penalty: (threshold - PF) / PF x base",
     unconfirmed: "PF penalty: (threshold - PF) / PF x base [UNCONFIRMED: Annex-V formula not found, documented default]",
 };
-const R_EMPLOYEE: &str = "employee free units: credit = energy charge x min(units, remaining FY quota) / units [UNCONFIRMED: safest model; taxes, FPA and LPS stay on the full bill]";
+const R_EMPLOYEE: &str = "employee free units: credit = min(units, remaining FY quota) x -(energy charge / units) [UNCONFIRMED: safest model; taxes, FPA and LPS stay on the full bill]";
 rule!(
     R_INSTALLMENT,
     "installment of an amount granted in installments (1 x this month's installment); outside the current bill, tax and LPS bases"
@@ -552,21 +672,22 @@ impl Builder {
         });
     }
 
-    /// Adds a line rounded to the paisa; returns the unrounded amount.
-    #[allow(clippy::too_many_arguments)]
+    /// Adds a line `quantity x rate`, rounded to the paisa; returns the unrounded amount (what
+    /// the tax / LPS bases sum). The amount is computed here, never passed in, so every line
+    /// pushed explains itself ([`BillLine::explained_amount`]).
     fn push(
         &mut self,
         bit: u16,
         line: &'static str,
         quantity: Decimal,
         rate: Decimal,
-        unrounded: Decimal,
         rule: &'static str,
         source: &Arc<str>,
     ) -> Decimal {
         if bit & self.waive != 0 {
             return Decimal::ZERO;
         }
+        let unrounded = quantity * rate;
         self.acc.add(bit, unrounded);
         self.lines.push(BillLine {
             line,
@@ -674,18 +795,7 @@ fn validate(input: &BillInput) -> Result<(), BillingError> {
     if input.phase != 1 && input.phase != 3 {
         return Err(bad("phase", format!("{} (must be 1 or 3)", input.phase)));
     }
-    let max_kw = Decimal::from(MAX_LOAD_KW);
-    for (field, v) in [
-        ("sanctioned_load_kw", input.sanctioned_load_kw),
-        ("mdi_kw", input.mdi_kw),
-    ] {
-        if v.is_sign_negative() && !v.is_zero() {
-            return Err(bad(field, format!("{v} is negative")));
-        }
-        if v > max_kw {
-            return Err(bad(field, format!("{v} exceeds {MAX_LOAD_KW} kW")));
-        }
-    }
+    check_load_range(input.sanctioned_load_kw, input.mdi_kw)?;
     for (field, v) in [
         ("units_offpeak_kwh", input.units_offpeak_kwh),
         ("units_peak_kwh", input.units_peak_kwh),
@@ -814,15 +924,7 @@ fn price_residential(
             } else {
                 R_UNPROT_SINGLE.pick(c)
             };
-            b.push(
-                base::ENERGY,
-                "energy",
-                units_d,
-                rate,
-                units_d * rate,
-                rule,
-                src,
-            );
+            b.push(base::ENERGY, "energy", units_d, rate, rule, src);
         }
         SlabPricing::OnePreviousSlab if k == 0 => {
             let rule = if band == Band::Protected {
@@ -830,15 +932,7 @@ fn price_residential(
             } else {
                 R_FIRST.pick(c)
             };
-            b.push(
-                base::ENERGY,
-                "energy",
-                units_d,
-                rate,
-                units_d * rate,
-                rule,
-                src,
-            );
+            b.push(base::ENERGY, "energy", units_d, rate, rule, src);
         }
         SlabPricing::OnePreviousSlab => {
             let prev = &slabs[k - 1];
@@ -854,16 +948,8 @@ fn price_residential(
             } else {
                 (R_PREV.pick(c), R_REST.pick(c))
             };
-            b.push(
-                base::ENERGY,
-                "energy",
-                upper_d,
-                prev_rate,
-                upper_d * prev_rate,
-                r1,
-                src,
-            );
-            b.push(base::ENERGY, "energy", rest_d, rate, rest_d * rate, r2, src);
+            b.push(base::ENERGY, "energy", upper_d, prev_rate, r1, src);
+            b.push(base::ENERGY, "energy", rest_d, rate, r2, src);
         }
     }
     match slab.fixed {
@@ -872,7 +958,7 @@ fn price_residential(
                 FixedBasis::PerConsumer => (Decimal::ONE, R_FIXED_CONSUMER.pick(c)),
                 _ => (input.sanctioned_load_kw, R_FIXED_SL.pick(c)),
             };
-            b.push(base::FIXED, "fixed", qty, f, qty * f, rule, src);
+            b.push(base::FIXED, "fixed", qty, f, rule, src);
         }
         None => {
             let min = if input.phase == 1 {
@@ -883,11 +969,11 @@ fn price_residential(
             if let Some(m) = min {
                 let energy = b.acc.sum(base::ENERGY);
                 if energy < m {
+                    // 1 x the top-up (1 x the minimum would not give the amount).
                     b.push(
                         base::MINIMUM_CHARGE,
                         "minimum_charge",
                         Decimal::ONE,
-                        m,
                         m - energy,
                         R_MINIMUM.pick(c),
                         src,
@@ -921,7 +1007,6 @@ fn push_fixed(
                 "fixed",
                 demand,
                 f,
-                demand * f,
                 R_FIXED_DEMAND.pick(confirmed),
                 src,
             );
@@ -934,7 +1019,6 @@ fn push_fixed(
                 "fixed",
                 q,
                 f,
-                q * f,
                 R_FIXED_SANCTIONED.pick(confirmed),
                 src,
             );
@@ -945,7 +1029,6 @@ fn push_fixed(
                 base::FIXED,
                 "fixed",
                 Decimal::ONE,
-                f,
                 f,
                 R_FIXED_CONSUMER.pick(confirmed),
                 src,
@@ -1037,7 +1120,6 @@ fn price(
                 "energy",
                 pk,
                 tou.peak,
-                pk * tou.peak,
                 R_TOU_PEAK.pick(c),
                 &t.source,
             );
@@ -1046,7 +1128,6 @@ fn price(
                 "energy",
                 op,
                 tou.offpeak,
-                op * tou.offpeak,
                 R_TOU_OFFPEAK.pick(c),
                 &t.source,
             );
@@ -1074,7 +1155,6 @@ fn price(
                 "energy",
                 units_d,
                 f.rate,
-                units_d * f.rate,
                 R_FLAT.pick(c),
                 &t.source,
             );
@@ -1170,6 +1250,85 @@ fn meter_source(m: &crate::periods::MeterRegisters, peak: bool) -> Arc<str> {
     format!("meter {a} -> {b} x MF {}", m.multiplying_factor).into()
 }
 
+/// Sanctioned load and MDI within 0..=[`MAX_LOAD_KW`].
+pub(crate) fn check_load_range(
+    sanctioned_load_kw: Decimal,
+    mdi_kw: Decimal,
+) -> Result<(), BillingError> {
+    let max_kw = Decimal::from(MAX_LOAD_KW);
+    for (field, v) in [
+        ("sanctioned_load_kw", sanctioned_load_kw),
+        ("mdi_kw", mdi_kw),
+    ] {
+        if v.is_sign_negative() && !v.is_zero() {
+            return Err(bad(field, format!("{v} is negative")));
+        }
+        if v > max_kw {
+            return Err(bad(field, format!("{v} exceeds {MAX_LOAD_KW} kW")));
+        }
+    }
+    Ok(())
+}
+
+/// The tariff's load limit (data: `max_load_kw`, inclusive, on sanctioned load and MDI, e.g.
+/// B-1 up to 25 kW, CSM 7.5; `sanctioned_load_below_kw`, exclusive, on the sanctioned load,
+/// e.g. A-1a / A-2a below 5 kW, BILLING-RULES 1.1 / 2.4): a consumer outside it belongs on
+/// another tariff (`over_limit_tariffs`, named in the refusal), so the bill is refused.
+pub(crate) fn check_load_limit(
+    book: &TariffBook,
+    t: &Tariff,
+    sanctioned_load_kw: Decimal,
+    mdi_kw: Decimal,
+    date: NaiveDate,
+) -> Result<(), BillingError> {
+    let move_to = || -> String {
+        if t.over_limit.is_empty() {
+            return "move it to the tariff for its load".to_string();
+        }
+        let names: Vec<String> = t
+            .over_limit
+            .iter()
+            .map(|c| match book.resolve(c, date) {
+                Ok(x) if matches!(x.kind, TariffKind::Tou(_)) => format!("{c} (TOU)"),
+                _ => c.to_string(),
+            })
+            .collect();
+        format!("bill it on {}", names.join(" or "))
+    };
+    if let Some(max) = t.max_load_kw {
+        let load = sanctioned_load_kw.max(mdi_kw);
+        if load > max {
+            return Err(bad(
+                "sanctioned_load_kw",
+                format!(
+                    "tariff {} is for loads up to {max} kW ({}), this consumer's sanctioned \
+                     load / MDI is {} kW: {}",
+                    t.code,
+                    t.source,
+                    load.normalize(),
+                    move_to()
+                ),
+            ));
+        }
+    }
+    if let Some(below) = t.load_below_kw {
+        let sl = sanctioned_load_kw;
+        if sl >= below {
+            return Err(bad(
+                "sanctioned_load_kw",
+                format!(
+                    "sanctioned load {} kW: {} is for loads below {below} kW ({}); {}",
+                    sl.normalize(),
+                    t.code,
+                    t.source,
+                    move_to()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The bill engine: [`compute_bill_full`] plus the lines only the `periods` functions add.
 pub(crate) fn compute_inner(
     book: &TariffBook,
@@ -1184,19 +1343,7 @@ pub(crate) fn compute_inner(
     let date = input.issue_date;
     let cycle = input.cycle;
     let t = book.resolve(input.tariff, date)?;
-    if let Some(max) = t.max_load_kw {
-        let load = input.sanctioned_load_kw.max(input.mdi_kw);
-        if load > max {
-            return Err(bad(
-                "sanctioned_load_kw",
-                format!(
-                    "tariff {} is for loads up to {max} kW ({}), this consumer's sanctioned \
-                     load / MDI is {load} kW: move it to the tariff for its load",
-                    t.code, t.source
-                ),
-            ));
-        }
-    }
+    check_load_limit(book, t, input.sanctioned_load_kw, input.mdi_kw, date)?;
     let hist = History::new(input.history, cycle)?;
     let category: &str = &t.category;
     let mut b = Builder {
@@ -1412,7 +1559,6 @@ pub(crate) fn compute_inner(
             kind.line(),
             Decimal::ONE,
             r.rs_per_month,
-            r.rs_per_month,
             rule.pick(r.confirmed),
             &r.label,
         );
@@ -1452,7 +1598,6 @@ pub(crate) fn compute_inner(
                     "pf_penalty",
                     base_rs,
                     fraction,
-                    base_rs * fraction,
                     rule,
                     &p.label,
                 );
@@ -1475,7 +1620,6 @@ pub(crate) fn compute_inner(
                 "fc_surcharge",
                 units_d,
                 e.rate,
-                units_d * e.rate,
                 R_FC.pick(e.confirmed),
                 &e.label,
             );
@@ -1483,12 +1627,11 @@ pub(crate) fn compute_inner(
     }
     for q in book.qta_for(cycle) {
         let Some(rate) = q.rate else {
-            return Err(BillingError::RateUnknown {
-                what: format!(
-                    "QTA {} for bill month {cycle} (listed as not public)",
-                    q.quarter
-                ),
-                date: cycle.first_day(),
+            return Err(BillingError::AdjustmentNotNotified {
+                adjustment: format!("QTA {}", q.quarter),
+                bill_month: cycle,
+                issue_date: date,
+                notice: q.sro.to_string(),
             });
         };
         b.version(&q.ver);
@@ -1498,7 +1641,6 @@ pub(crate) fn compute_inner(
                 "qta",
                 units_d,
                 rate,
-                units_d * rate,
                 R_QTA.pick(q.confirmed),
                 &q.label,
             );
@@ -1518,7 +1660,6 @@ pub(crate) fn compute_inner(
                 "nj_surcharge",
                 units_d,
                 e.rate,
-                units_d * e.rate,
                 R_NJ.pick(e.confirmed),
                 &e.label,
             );
@@ -1538,7 +1679,6 @@ pub(crate) fn compute_inner(
                 "ed",
                 base_rs,
                 ed_fraction,
-                base_rs * ed_fraction,
                 rule.pick(e.confirmed),
                 &e.label,
             );
@@ -1562,15 +1702,7 @@ pub(crate) fn compute_inner(
                 (true, true) => R_GST_WITH_FIXED_RENT,
                 (false, true) => R_GST_RENT,
             };
-            b.push(
-                base::GST,
-                "gst",
-                base_rs,
-                g.fraction,
-                base_rs * g.fraction,
-                rule,
-                &g.label,
-            );
+            b.push(base::GST, "gst", base_rs, g.fraction, rule, &g.label);
         }
     }
 
@@ -1587,7 +1719,6 @@ pub(crate) fn compute_inner(
                 base::TV_FEE,
                 "tv_fee",
                 Decimal::ONE,
-                p.amount,
                 p.amount,
                 R_TV,
                 &p.label,
@@ -1613,29 +1744,49 @@ pub(crate) fn compute_inner(
         let Some(slab) = tx.slabs.iter().rev().find(|sl| sl.from <= selector) else {
             continue;
         };
+        // tax = fixed + percent x (base, or base - excess_over), printed as up to two lines of
+        // the tax's name so each is quantity x rate: the slab's fixed part (1 x fixed) and the
+        // percentage part (taxed amount x percent). E.g. s.235 commercial above Rs 20,000:
+        // `income_tax` 1 x 1,950 and `income_tax` (base - 20,000) x 12 %.
         let taxed = match slab.excess_over {
             Some(x) => (base_rs - x).max(Decimal::ZERO),
             None => base_rs,
         };
-        let amount = slab.fixed + taxed * slab.fraction;
-        if amount.is_zero() {
+        let percent_part = taxed * slab.fraction;
+        if slab.fixed.is_zero() && percent_part.is_zero() {
             continue;
         }
         b.version(&tx.ver);
-        let rule = match kind {
-            TaxKind::Further => R_FURTHER.pick(tx.confirmed),
-            TaxKind::Extra => R_EXTRA.pick(tx.confirmed),
-            TaxKind::Income => R_INCOME.pick(tx.confirmed),
+        let (whole, fixed, excess) = match kind {
+            TaxKind::Further => (R_FURTHER, R_FURTHER_FIXED, R_FURTHER_EXCESS),
+            TaxKind::Extra => (R_EXTRA, R_EXTRA_FIXED, R_EXTRA_EXCESS),
+            TaxKind::Income => (R_INCOME, R_INCOME_FIXED, R_INCOME_EXCESS),
         };
-        b.push(
-            kind.bit(),
-            kind.line(),
-            base_rs,
-            slab.fraction,
-            amount,
-            rule,
-            &tx.label,
-        );
+        if !slab.fixed.is_zero() {
+            b.push(
+                kind.bit(),
+                kind.line(),
+                Decimal::ONE,
+                slab.fixed,
+                fixed.pick(tx.confirmed),
+                &tx.label,
+            );
+        }
+        if !percent_part.is_zero() {
+            let rule = if slab.excess_over.is_some() {
+                excess
+            } else {
+                whole
+            };
+            b.push(
+                kind.bit(),
+                kind.line(),
+                taxed,
+                slab.fraction,
+                rule.pick(tx.confirmed),
+                &tx.label,
+            );
+        }
     }
 
     // 7c. employee free units: bill normally, then credit the tariff value of the free units
@@ -1663,16 +1814,19 @@ pub(crate) fn compute_inner(
         if free_units > 0 {
             let energy = b.acc.sum(base::ENERGY);
             let free_d = Decimal::from(free_units);
-            let credit = energy * free_d / units_d;
+            // Credit = free units x (energy / units): the amount is the printed quantity x rate
+            // (the rate is the average energy rate, a quotient to 28 digits).
+            let rate = -(energy / units_d);
+            let amount = round_paisa(free_d * rate);
             let line = BillLine {
                 line: "employee_free_units",
                 quantity: free_d,
-                rate: -(energy / units_d),
-                amount_rs: -round_paisa(credit),
+                rate,
+                amount_rs: amount,
                 rule: R_EMPLOYEE,
                 source: Arc::clone(&e.label),
             };
-            concession = round_paisa(credit);
+            concession = -amount;
             b.lines.push(line);
         }
     }
@@ -1711,12 +1865,15 @@ pub(crate) fn compute_inner(
     let mut fpa_sum = Decimal::ZERO;
     for f in book.fpa_for(cycle) {
         let Some(rate) = f.rate else {
-            return Err(BillingError::RateUnknown {
-                what: format!(
-                    "FPA for fuel month {} carried by bill month {cycle} (listed as not public)",
-                    f.fuel_month
-                ),
-                date: f.fuel_month.first_day(),
+            return Err(BillingError::AdjustmentNotNotified {
+                adjustment: format!("FPA for fuel month {}", f.fuel_month),
+                bill_month: cycle,
+                issue_date: date,
+                notice: if f.revision == 0 {
+                    f.sro.to_string()
+                } else {
+                    format!("{}, revision {}", f.sro, f.revision)
+                },
             });
         };
         b.version(&f.ver);
@@ -1729,7 +1886,7 @@ pub(crate) fn compute_inner(
         };
         let fpa = ref_units * rate;
         fpa_sum += round_paisa(fpa);
-        b.push(0, "fpa", ref_units, rate, fpa, rule, &f.label);
+        b.push(0, "fpa", ref_units, rate, rule, &f.label);
         let mut ed_on_fpa = Decimal::ZERO;
         if let Some(e) = ed {
             if !ed_fraction.is_zero() {
@@ -1740,7 +1897,6 @@ pub(crate) fn compute_inner(
                     "ed_on_fpa",
                     fpa,
                     ed_fraction,
-                    ed_on_fpa,
                     R_ED_FPA.pick(e.confirmed),
                     &e.label,
                 );
@@ -2034,4 +2190,63 @@ fn shift_due(
         }
     }
     Ok(d)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_status_names() {
+        for (s, want) in [
+            ("in_service", ServiceStatus::InService),
+            ("serving", ServiceStatus::InService),
+            ("Serving", ServiceStatus::InService),
+            ("IN_SERVICE", ServiceStatus::InService),
+            ("retired", ServiceStatus::Retired),
+            ("RETIRED", ServiceStatus::Retired),
+        ] {
+            assert_eq!(ServiceStatus::parse(s), Some(want), "{s}");
+        }
+        for s in [
+            "",
+            " retired",
+            "retired ",
+            "pensioner",
+            "in service",
+            "active",
+            "99",
+        ] {
+            assert_eq!(ServiceStatus::parse(s), None, "{s:?}");
+        }
+        for name in ServiceStatus::NAMES {
+            assert!(ServiceStatus::parse(name).is_some(), "{name}");
+        }
+        for st in [ServiceStatus::InService, ServiceStatus::Retired] {
+            assert_eq!(ServiceStatus::parse(st.as_str()), Some(st));
+        }
+    }
+
+    #[test]
+    fn max_load_is_inclusive() {
+        let max = Decimal::from(MAX_LOAD_KW);
+        assert!(check_load_range(max, max).is_ok());
+        assert!(check_load_range(Decimal::ZERO, Decimal::ZERO).is_ok());
+        assert!(matches!(
+            check_load_range(max + Decimal::new(1, 2), Decimal::ZERO),
+            Err(BillingError::BadInput {
+                field: "sanctioned_load_kw",
+                ..
+            })
+        ));
+        assert!(matches!(
+            check_load_range(Decimal::ONE, max + Decimal::ONE),
+            Err(BillingError::BadInput {
+                field: "mdi_kw",
+                ..
+            })
+        ));
+        assert_eq!(crate::MAX_LOAD_KW, 1_000_000);
+    }
 }

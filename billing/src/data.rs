@@ -7,8 +7,14 @@
 //!
 //! * `[[schedule]]` `id`, `sro`, `effective_from`, optional `effective_to`, `confirmed`
 //!   (default true), `source`, `note`; with `[[schedule.tariff]]` entries:
-//!   `code`, `category`, optional `max_load_kw` (the highest sanctioned load / MDI the tariff
-//!   is for, e.g. B-1 25 kW: a bill above it is refused), then either `missing = true` (rates
+//!   `code`, `category`, optional load limit: `max_load_kw` (inclusive: the highest
+//!   sanctioned load / MDI the tariff is for, e.g. B-1 25 kW) or `sanctioned_load_below_kw`
+//!   (exclusive, sanctioned load only: e.g. A-1a / A-2a below 5 kW), a bill outside it
+//!   refused, with optional `over_limit_tariffs` (codes of the same category the consumer
+//!   belongs on, named in the refusal, e.g. `["A-1b"]`), optional `tou` (billed on peak /
+//!   off-peak registers: implied by `pricing`, must agree if given; on a `missing = true`
+//!   entry it states the metering the data cannot price; one code has one metering across
+//!   the applicable schedules: [`crate::TariffBook::is_tou`]), then either `missing = true` (rates
 //!   not public: refused) or
 //!   `pricing = "residential" | "tou" | "flat"`:
 //!   * residential: `slabs = [{ band = "lifeline|protected|unprotected", from, to?, rate? |
@@ -23,11 +29,18 @@
 //!
 //!   `confirmed = false` on a tariff marks a rate known only from news.
 //! * `[[fpa]]` `fuel_month`, `rate` (or `missing = true`), `sro`, `bill_months` (default
-//!   `[fuel_month + 2]`), `exempt_bands`, `exempt_categories`, `confirmed`, `revision` (0 by
+//!   `[fuel_month + 2]`), `exempt_bands` (**required**: BILLING-RULES 3.2 exempts lifeline
+//!   from FPA and QTA, so an omitted list is refused rather than read as "none"; write
+//!   `exempt_bands = []` to exempt no band), `exempt_categories`, `confirmed`, `revision` (0 by
 //!   default; a revised notification of a loaded fuel month is loaded as the next revision and
 //!   replaces the earlier one on every bill billed after it; the same revision again is a
-//!   duplicate).
-//! * `[[qta]]` `quarter` (label), `rate` (or `missing`), `sro`, `bill_months`, exemptions.
+//!   duplicate). A `missing = true` entry is a placeholder "not notified yet" (every bill month
+//!   carrying it is refused, [`crate::BillingError::AdjustmentNotNotified`]); the real
+//!   notification replaces it at any revision >= the placeholder's (so revision 0 loads over a
+//!   revision-0 placeholder); a second real entry of one revision is a duplicate.
+//! * `[[qta]]` `quarter` (label), `rate` (or `missing`), `sro`, `bill_months`, `exempt_bands`
+//!   (**required**, as for `[[fpa]]`), `exempt_categories`; a real decision replaces a
+//!   `missing = true` placeholder of its quarter (bill months its own), once.
 //! * `[[fc_surcharge]]`, `[[nj_surcharge]]` dated `rate` per kWh, `source`, exemptions.
 //! * `[[ptv_fee]]` dated `amount` per bill per `category`.
 //! * `[[gst]]` dated `percent` and `base` (list of line names).
@@ -42,7 +55,8 @@
 //! * `[[bill_tax]]` `kind = "further_tax|extra_tax|income_tax"`, `category`, dated, `applies =
 //!   "all|non_atl|non_strn|non_strn_or_non_atl"`, `base` (lines before it), `slabs = [{ from,
 //!   percent, fixed?, excess_over? }]` (from 0, increasing; compared with the base rounded to
-//!   rupees; tax = fixed + percent x (base or base - excess_over)).
+//!   rupees; tax = fixed + percent x (base or base - excess_over), printed as up to two lines
+//!   of the tax's name: 1 x fixed, then (base or base - excess_over) x percent).
 //! * `[[long_period]]` dated `scale_when_days_over`, `scale_to_days`.
 //! * `[[employee_free_units]]` dated `bps_from`, `bps_to`, `in_service_kwh`, `retired_kwh`
 //!   (ranges may not overlap on overlapping dates).

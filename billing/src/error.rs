@@ -87,8 +87,28 @@ pub enum BillingError {
         detail: String,
     },
 
+    /// An FPA or QTA decision a bill month carries is loaded only as a `missing = true`
+    /// placeholder (not notified yet): every bill of that month is refused until the
+    /// notification is loaded (it replaces the placeholder). E.g. `FPA for fuel month 2026-02
+    /// (charged on bills of 2026-04) is not notified yet (marked missing in NEPRA FCA
+    /// Feb-2026); refusing the bill issued on 2026-04-05`.
+    #[error(
+        "{adjustment} (charged on bills of {bill_month}) is not notified yet (marked missing \
+         in {notice}); refusing the bill issued on {issue_date}"
+    )]
+    AdjustmentNotNotified {
+        /// `FPA for fuel month 2026-02` or `QTA CY2026-Q3`.
+        adjustment: String,
+        /// The bill month that carries it.
+        bill_month: crate::period::YearMonth,
+        /// The refused bill's issue date.
+        issue_date: NaiveDate,
+        /// What the placeholder names (its `sro` text), with its revision if not 0.
+        notice: String,
+    },
+
     /// An adjustment or tax needed for this bill is not loaded or is marked missing, e.g.
-    /// `GST rate`, `ED rate for Punjab/residential`, `FPA for fuel month 2026-03`.
+    /// `GST rate`, `ED rate for Punjab/residential`.
     #[error("{what} is not known for {date}; refusing to bill")]
     RateUnknown {
         /// What is missing.

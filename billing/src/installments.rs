@@ -184,15 +184,18 @@ pub(crate) fn validate(due: &InstallmentDue) -> Result<(), BillingError> {
 }
 
 /// Markup of one installment: `(rate, unrounded amount)`, rate = markup fraction x days /
-/// days in year (so balance x rate = amount), amount = balance x fraction x days / days in
-/// year (one division last). Zero for the first installment.
+/// days in year, amount = balance x rate (the line's quantity x rate). Zero for the first
+/// installment.
 pub(crate) fn markup(r: &InstallmentRule, due: &InstallmentDue) -> (Decimal, Decimal) {
     if due.first {
         return (Decimal::ZERO, Decimal::ZERO);
     }
     let days = Decimal::from(due.days);
     let year = Decimal::from(r.days_in_year);
+    // The amount is the printed quantity x rate (the rate a quotient to 28 digits), so the
+    // line explains itself; balance x % x days / year with one division last differs by less
+    // than 1e-15 rupees, so the rounded markup is the same but on an exact half paisa.
     let rate = r.markup_fraction * days / year;
-    let amount = due.outstanding_before_rs * r.markup_fraction * days / year;
+    let amount = due.outstanding_before_rs * rate;
     (rate, amount)
 }

@@ -14,13 +14,23 @@
 //! * A rate that is not public (`missing = true`) is never billed at zero: the bill is refused
 //!   with an error naming the tariff / category / date ([`BillingError::RateNotPublic`],
 //!   [`BillingError::RateUnknown`]).
-//! * Loading is all-or-nothing and append-only (duplicate versions are refused).
+//! * Loading is all-or-nothing and append-only (duplicate versions are refused; the one
+//!   replacement is a real FPA / QTA notification loaded over its `missing = true`
+//!   placeholder, whose bill months are refused with [`BillingError::AdjustmentNotNotified`]
+//!   until then).
 //! * `compute_bill` is deterministic; `payable_within_due = arrears + current bill +
 //!   total FPA + installment + installment markup` (the last two 0 without
 //!   [`BillExtras::installment`]),
 //!   `current bill = round_rupee(sum of current lines)`, `total FPA = round_rupee(sum of FPA
 //!   lines)`, `payable_after_due = payable_within_due + LPS`; the LPS is the current bill's
 //!   only (the installment never changes it); a DISCO-deferred amount is in no total.
+//! * Every bill line explains itself: `amount = quantity x rate` rounded as the line is
+//!   ([`BillLine::explained_amount`], [`LineArithmetic`]: paisa; `gst_on_fpa` / `lps` rupees;
+//!   memo lines 0 x 0), except the summary lines `provisional_adjustment` /
+//!   `accumulated_month` (a whole earlier month's bill, rate 0). The builder computes each
+//!   amount from the printed quantity and rate; a slab tax with a fixed part prints it as its
+//!   own line (`income_tax` 1 x 1,950, then `income_tax` excess over the floor x 12 % / 5 %);
+//!   the minimum charge is 1 x the top-up.
 //!
 //! ## Where each rule lives
 //! * Rounding policy (half away from zero; lines unrounded then rounded to paisa; current bill,
@@ -34,7 +44,10 @@
 //! * TOU / flat energy and billing demand = max(share x SL, MDI): `bill::push_fixed` and
 //!   [`compute_bill`].
 //! * Tariff load limit (`max_load_kw`; B-1 / B-1b up to 25 kW, CSM 7.5): a bill whose
-//!   sanctioned load or MDI is above it is refused (move the consumer to B-2): `compute_inner`.
+//!   sanctioned load or MDI is above it is refused (move the consumer to B-2); the exclusive
+//!   `sanctioned_load_below_kw` (S.R.O. 279 A-1a / A-2a below 5 kW, BILLING-RULES 1.1 / 2.4;
+//!   from 5 kW it is A-1b TOU / A-2b / A-2c) on the sanctioned load only; the refusal names
+//!   the data's `over_limit_tariffs`: `compute_inner` (`check_load_limit`).
 //! * FPA on reference-month units, several FPA months per bill, QTA per bill month, FC and NJ
 //!   surcharge, ED by province/category/date, GST by date (GST on FPA at the reference month's
 //!   rate), PTV fee, LPS, due date past Sundays/holidays: [`compute_bill`] steps 4-10.
@@ -52,7 +65,8 @@
 //! * Power-factor penalty (BILLING-RULES-2 2): `[[pf_penalty]]` threshold / formula / base per
 //!   category, applied when `BillExtras::power_factor` is given (after the fixed charge).
 //! * Further tax, extra tax, income tax s.235 (BILLING-RULES-2 5.3-5.4): `[[bill_tax]]` slabs by
-//!   category and ATL / STRN status, after GST and PTV fee: `compute_bill_with` step 7b.
+//!   category and ATL / STRN status, after GST and PTV fee: `compute_bill_with` step 7b; a
+//!   slab's `fixed` part and its percentage part are two lines of the tax's name.
 //! * Employee free units (BILLING-RULES 7): `[[employee_free_units]]` by BPS and status (BPS
 //!   17+ in service 0 from 2023-12-01); credit line `employee_free_units` = energy x
 //!   min(units, FY quota remaining) / units: step 7c.
@@ -107,6 +121,12 @@
 //!   (a month no bill was issued for, priced alone on its share); the estimate limit does not
 //!   block the reading that ends a run of unread months.
 //!
+//! * Checks of the consumer master before billing (used at load time): tariff code known
+//!   ([`TariffBook::category_of`]) and TOU or not ([`TariffBook::is_tou`]), employee grade
+//!   in the free-unit table ([`TariffBook::employee_grade_known`]) and status name
+//!   ([`ServiceStatus::parse`]), sanctioned load within [`MAX_LOAD_KW`] and the tariff's load
+//!   limit on a date ([`TariffBook::check_load`], the check the bill engine makes).
+//!
 //! ## UNCONFIRMED defaults (also printed in the bill line's `rule` text or `source`)
 //! * Industrial B-1, B-1b, B-2a, B-2b, B-3 2026 rates (press only; B-4 refused); the FY2025-26
 //!   and Jan-2026 residential schedules; 2025 FCA/QTA values; the ~0.35 QTA of Mar-May 2026.
@@ -116,6 +136,9 @@
 //!   10% rate (the reported 5%/10% two-tier rule is not modelled); due days = 10.
 //! * Lifeline history test ignores months absent from history; rates are taken on the issue
 //!   date (no proration across a mid-period change).
+//! * The A-1a / A-2a < 5 kW limit is in S.R.O. 279(I)/2026 only: the older schedules' sources
+//!   do not state it, so a >= 5 kW A-1a bill on them is priced. No lower limit on A-1b / A-2c
+//!   (a small consumer with a TOU meter bills on it).
 //! * Subsidy: no determined rates were researched; `determined-illustrative-2026.toml`
 //!   (MEPCO, invented figures) is in `data::ILLUSTRATIVE_FILES`, not in the builtin book.
 //!   Determined FPA/QTA and the lifeline FPA exemption are not claimed as subsidy.
@@ -177,7 +200,8 @@ pub mod tariff;
 
 pub use bill::{
     compute_bill, compute_bill_full, compute_bill_with, employee_entitlement_kwh, Bill, BillExtras,
-    BillInput, BillLine, Employee, LineBlock, ReadingFacts, ServiceStatus,
+    BillInput, BillLine, Employee, LineArithmetic, LineBlock, ReadingFacts, ServiceStatus, MAX_BPS,
+    MAX_LOAD_KW,
 };
 pub use error::BillingError;
 pub use installments::{InstallmentDue, InstallmentTerms};

@@ -6,7 +6,9 @@
 //! embedded, or an operator's file; the format is described in [`crate::data`]). [`TariffBook::load_toml`] validates a whole file before it
 //! changes anything (all-or-nothing) and versions are append-only: a key already loaded
 //! (schedule id, FPA fuel month, QTA quarter, tax rate start date...) is refused as a
-//! duplicate rather than silently replaced.
+//! duplicate rather than silently replaced. The exception: a `missing = true` FPA / QTA
+//! placeholder ("not notified yet") is replaced by the real notification of its fuel month /
+//! quarter (an FPA at any revision >= the placeholder's).
 //!
 //! Resolution rules (used by [`crate::bill::compute_bill`]):
 //! * a tariff code resolves to the schedule **listing that code** with the latest
@@ -338,8 +340,16 @@ pub(crate) struct Tariff {
     pub schedule: usize,
     pub code: Box<str>,
     pub category: Box<str>,
-    /// Highest sanctioned load / MDI the tariff is for (`max_load_kw`), if limited.
+    /// Highest sanctioned load / MDI the tariff is for (`max_load_kw`, inclusive), if limited.
     pub max_load_kw: Option<Decimal>,
+    /// The sanctioned load must be below this (`sanctioned_load_below_kw`, exclusive; A-1a /
+    /// A-2a: 5 kW), if limited.
+    pub load_below_kw: Option<Decimal>,
+    /// Where a consumer over the load limit belongs (`over_limit_tariffs`), for the refusal.
+    pub over_limit: Vec<Box<str>>,
+    /// Billed on peak / off-peak registers: `Some(true)` for `pricing = "tou"`, `Some(false)`
+    /// for residential / flat, for a `missing = true` entry its stated `tou` (else `None`).
+    pub tou: Option<bool>,
     pub confirmed: bool,
     /// `SRO-279(I)/2026@2026-02-12` (+ ` UNCONFIRMED`), shared by every line of this tariff.
     pub source: Arc<str>,
@@ -366,8 +376,11 @@ pub(crate) struct Fpa {
     pub fuel_month: YearMonth,
     /// 0 = first notification; the highest revision loaded is the one in force.
     pub revision: u32,
-    /// `None` = decision exists but its value is not public: refuse to bill.
+    /// `None` = a `missing = true` placeholder (decision not notified / value not public):
+    /// refuse to bill; a real entry of the fuel month replaces it.
     pub rate: Option<Decimal>,
+    /// The notification (`sro`), or what the placeholder names.
+    pub sro: Box<str>,
     pub exempt: Exempt,
     pub confirmed: bool,
     pub label: Arc<str>,
@@ -388,7 +401,10 @@ pub(crate) struct Qta {
     /// Short tag for `Bill::versions`.
     pub ver: Box<str>,
     pub quarter: Box<str>,
+    /// `None` = a `missing = true` placeholder; a real entry of the quarter replaces it.
     pub rate: Option<Decimal>,
+    /// The notification (`sro`), or what the placeholder names.
+    pub sro: Box<str>,
     pub exempt: Exempt,
     pub confirmed: bool,
     pub label: Arc<str>,
@@ -943,15 +959,28 @@ impl TariffBook {
         }
         self.codes = codes;
         // A revised FPA notification replaces the earlier revisions of its fuel month on
-        // every bill month (its own bill months may differ).
-        let mut latest: HashMap<YearMonth, u32> = HashMap::new();
-        for f in &self.fpa {
-            let r = latest.entry(f.fuel_month).or_insert(f.revision);
-            *r = (*r).max(f.revision);
+        // every bill month (its own bill months may differ), and a real notification replaces
+        // a `missing = true` placeholder of the same revision: per fuel month the entry in
+        // force is the highest revision, the last loaded on a tie (the loader accepts a tie
+        // only for a real entry after a placeholder).
+        let mut winner: HashMap<YearMonth, usize> = HashMap::new();
+        for (i, f) in self.fpa.iter().enumerate() {
+            let w = winner.entry(f.fuel_month).or_insert(i);
+            if f.revision >= self.fpa[*w].revision {
+                *w = i;
+            }
         }
         let fpa = &self.fpa;
         self.fpa_by_bill
-            .retain(|(_, i)| latest.get(&fpa[*i].fuel_month) == Some(&fpa[*i].revision));
+            .retain(|(_, i)| winner.get(&fpa[*i].fuel_month) == Some(i));
+        // Likewise a real QTA decision replaces the placeholder of its quarter (last loaded).
+        let mut qwinner: HashMap<&str, usize> = HashMap::new();
+        for (i, q) in self.qta.iter().enumerate() {
+            qwinner.insert(&q.quarter, i);
+        }
+        let qta = &self.qta;
+        self.qta_by_bill
+            .retain(|(_, i)| qwinner.get(&*qta[*i].quarter) == Some(i));
         self.fpa_by_bill.sort_unstable();
         self.qta_by_bill.sort_unstable();
         self.holidays.sort_unstable();
@@ -1027,6 +1056,48 @@ impl TariffBook {
             .ok()?;
         let first = *self.codes[pos].1.first()?;
         Some(&self.tariffs[first].category)
+    }
+
+    /// Whether `tariff_code` is billed on peak / off-peak registers (TOU): `Some(true)` for a
+    /// code priced `pricing = "tou"`, `Some(false)` for residential / flat pricing, and for a
+    /// code whose schedules list it only with `missing = true`, the `tou` they state. `None`:
+    /// an unknown code, or a known one (see [`TariffBook::category_of`]) whose metering no
+    /// loaded entry states (e.g. S.R.O. 279's A-3, B-4, D-1a: BILLING-RULES 1.2 lists both
+    /// TOU and non-TOU billing codes for them). One code has one metering in every applicable
+    /// schedule (a conflicting entry is refused at load), so the answer holds on every date.
+    pub fn is_tou(&self, tariff_code: &str) -> Option<bool> {
+        let pos = self
+            .codes
+            .binary_search_by(|(c, _)| (**c).cmp(tariff_code))
+            .ok()?;
+        self.codes[pos].1.iter().find_map(|&i| self.tariffs[i].tou)
+    }
+
+    /// Whether the employee free-unit table (`[[employee_free_units]]`) has an entry for BPS
+    /// grade `bps` on any date (BPS 1..=22 in `employee-free-units.toml`): a consumer master
+    /// row with another grade (e.g. 99) can be refused when it is loaded. Whether the grade
+    /// is entitled on a given date is [`crate::bill::employee_entitlement_kwh`].
+    pub fn employee_grade_known(&self, bps: u8) -> bool {
+        self.free_units
+            .iter()
+            .any(|f| (f.bps_from..=f.bps_to).contains(&bps))
+    }
+
+    /// Refuses a sanctioned load / MDI outside the load limit of the tariff in force for
+    /// `tariff_code` on `date` (`max_load_kw`, `sanctioned_load_below_kw`), as
+    /// [`crate::compute_bill`] does, with the same [`BillingError::BadInput`]; also the
+    /// resolution errors (unknown code, no schedule, rates not public). Loads above
+    /// [`crate::bill::MAX_LOAD_KW`] or negative are refused as bad input first.
+    pub fn check_load(
+        &self,
+        tariff_code: &str,
+        date: NaiveDate,
+        sanctioned_load_kw: Decimal,
+        mdi_kw: Decimal,
+    ) -> Result<(), BillingError> {
+        crate::bill::check_load_range(sanctioned_load_kw, mdi_kw)?;
+        let t = self.resolve(tariff_code, date)?;
+        crate::bill::check_load_limit(self, t, sanctioned_load_kw, mdi_kw, date)
     }
 
     /// Every tariff code known to any loaded schedule, sorted.
@@ -1134,5 +1205,149 @@ impl TariffBook {
 
     pub(crate) fn is_holiday(&self, date: NaiveDate) -> bool {
         self.holidays.binary_search(&date).is_ok()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn builtin() -> TariffBook {
+        TariffBook::builtin().unwrap()
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn is_tou_by_code() {
+        let book = builtin();
+        // Priced TOU / non-TOU in S.R.O. 279 (also listed missing = true in the older
+        // schedules: the priced entry decides).
+        for code in ["A-1b", "A-2c", "B-1b", "B-2b", "B-3"] {
+            assert_eq!(book.is_tou(code), Some(true), "{code}");
+        }
+        for code in ["A-1a", "A-2a", "B-1", "B-2a"] {
+            assert_eq!(book.is_tou(code), Some(false), "{code}");
+        }
+        // Listed without rates, metering stated from the billing-code table.
+        assert_eq!(book.is_tou("A-2b"), Some(false));
+        assert_eq!(book.is_tou("C-2b"), Some(true));
+        assert_eq!(book.is_tou("G-1"), Some(false));
+        // Known codes whose metering no entry states; unknown codes.
+        for code in ["A-3", "B-4", "D-1a", "D-2b", "F"] {
+            assert!(book.category_of(code).is_some(), "{code}");
+            assert_eq!(book.is_tou(code), None, "{code}");
+        }
+        assert_eq!(book.is_tou("Z-9"), None);
+        assert_eq!(book.is_tou(""), None);
+        assert_eq!(TariffBook::empty().is_tou("A-1a"), None);
+    }
+
+    #[test]
+    fn one_code_one_metering() {
+        // A schedule pricing a TOU code flat (or stating the opposite of its pricing) is
+        // refused, so is_tou holds on every date.
+        let flat_a1b = "[[schedule]]\nid = \"X\"\nsro = \"x\"\neffective_from = \"2027-01-01\"\n\
+                        [[schedule.tariff]]\ncode = \"A-1b\"\ncategory = \"residential\"\n\
+                        pricing = \"flat\"\nrate = \"40\"\n";
+        let mut book = builtin();
+        let err = book.load_toml(flat_a1b).unwrap_err();
+        assert!(
+            matches!(&err, BillingError::DataInvalid { field: "tou", .. }),
+            "{err:?}"
+        );
+        let contradict = "[[schedule]]\nid = \"X\"\nsro = \"x\"\neffective_from = \"2027-01-01\"\n\
+                          [[schedule.tariff]]\ncode = \"A-2a\"\ncategory = \"commercial\"\n\
+                          tou = true\npricing = \"flat\"\nrate = \"40\"\n";
+        let err = book.load_toml(contradict).unwrap_err();
+        assert!(
+            matches!(&err, BillingError::DataInvalid { field: "tou", .. }),
+            "{err:?}"
+        );
+        let missing_tou =
+            "[[schedule]]\nid = \"X\"\nsro = \"x\"\neffective_from = \"2027-01-01\"\n\
+                           [[schedule.tariff]]\ncode = \"A-2b\"\ncategory = \"commercial\"\n\
+                           missing = true\ntou = true\n";
+        let err = book.load_toml(missing_tou).unwrap_err();
+        assert!(
+            matches!(&err, BillingError::DataInvalid { field: "tou", .. }),
+            "{err:?}"
+        );
+        // A code first known without metering takes the one a later schedule prices.
+        let mut book = TariffBook::empty();
+        book.load_toml(
+            "[[schedule]]\nid = \"A\"\nsro = \"a\"\neffective_from = \"2027-01-01\"\n\
+             [[schedule.tariff]]\ncode = \"D-2b\"\ncategory = \"agricultural\"\nmissing = true\n",
+        )
+        .unwrap();
+        assert_eq!(book.is_tou("D-2b"), None);
+        book.load_toml(
+            "[[schedule]]\nid = \"B\"\nsro = \"b\"\neffective_from = \"2027-07-01\"\n\
+             [[schedule.tariff]]\ncode = \"D-2b\"\ncategory = \"agricultural\"\npricing = \"tou\"\n\
+             peak = \"30\"\noffpeak = \"20\"\n",
+        )
+        .unwrap();
+        assert_eq!(book.is_tou("D-2b"), Some(true));
+    }
+
+    #[test]
+    fn employee_grades() {
+        let book = builtin();
+        for bps in 1..=22u8 {
+            assert!(book.employee_grade_known(bps), "BPS {bps}");
+        }
+        for bps in [0u8, 23, 99, 255] {
+            assert!(!book.employee_grade_known(bps), "BPS {bps}");
+        }
+        // BPS 17+ in service is monetised (0 units) from 2023-12-01 but still a known grade.
+        assert!(book.employee_grade_known(17));
+        assert!(!TariffBook::empty().employee_grade_known(5));
+    }
+
+    #[test]
+    fn check_load_is_the_bill_engines_check() {
+        let book = builtin();
+        let oct = day(2026, 10, 5);
+        assert!(book.check_load("A-1a", oct, dec!(4.99), dec!(9)).is_ok());
+        let err = book
+            .check_load("A-1a", oct, dec!(6), Decimal::ZERO)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bad bill input `sanctioned_load_kw`: sanctioned load 6 kW: A-1a is for loads \
+             below 5 kW (SRO-279(I)/2026@2026-02-12); bill it on A-1b (TOU)"
+        );
+        assert!(book.check_load("A-1b", oct, dec!(6), Decimal::ZERO).is_ok());
+        assert!(book.check_load("B-1", oct, dec!(20), dec!(26)).is_err());
+        // Before S.R.O. 279 there is no A-1a limit.
+        assert!(book
+            .check_load("A-1a", day(2026, 1, 20), dec!(6), Decimal::ZERO)
+            .is_ok());
+        // The range limit (crate::MAX_LOAD_KW, inclusive) and the resolution errors.
+        let max = Decimal::from(crate::MAX_LOAD_KW);
+        assert!(book.check_load("B-3", oct, max, Decimal::ZERO).is_ok());
+        for (sl, mdi, field) in [
+            (max + dec!(0.01), Decimal::ZERO, "sanctioned_load_kw"),
+            (dec!(-1), Decimal::ZERO, "sanctioned_load_kw"),
+            (dec!(10), max + Decimal::ONE, "mdi_kw"),
+        ] {
+            let err = book.check_load("B-3", oct, sl, mdi).unwrap_err();
+            assert!(
+                matches!(err, BillingError::BadInput { field: f, .. } if f == field),
+                "{sl} {mdi}: {err:?}"
+            );
+        }
+        assert!(matches!(
+            book.check_load("Z-9", oct, Decimal::ONE, Decimal::ZERO),
+            Err(BillingError::UnknownTariff { .. })
+        ));
+        assert!(matches!(
+            book.check_load("A-2b", oct, dec!(6), Decimal::ZERO),
+            Err(BillingError::RateNotPublic { .. })
+        ));
     }
 }

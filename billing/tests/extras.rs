@@ -7,15 +7,15 @@
 
 use billing::bill::LineBlock;
 use billing::{
-    compute_bill, compute_bill_with, data, Bill, BillExtras, BillInput, BillingError, Employee,
-    ServiceStatus, TariffBook, YearMonth,
+    data, Bill, BillExtras, BillInput, BillingError, Employee, ServiceStatus, TariffBook, YearMonth,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 mod common;
-use common::{flat_history, input_at};
+use common::checked::{compute_bill, compute_bill_with};
+use common::{flat_history, input_at, legal_load};
 
 fn input<'a>(
     disco: &'a str,
@@ -227,7 +227,7 @@ proptest! {
         let cycle = YearMonth { year: 2026, month };
         let history: Vec<_> = hist.iter().enumerate()
             .map(|(k, u)| (cycle.add_months(-(k as i32) - 1), *u)).collect();
-        let mut inp = input("MEPCO", tariff, Decimal::new(sl, 2), &cycle.to_string(), units, &history);
+        let mut inp = input("MEPCO", tariff, legal_load(tariff, sl), &cycle.to_string(), units, &history);
         inp.phase = if three_phase { 3 } else { 1 };
         inp.mdi_kw = Decimal::new(mdi, 2);
         if tariff == "B-2b" {
@@ -346,6 +346,21 @@ fn industrial_income_tax_on_the_excess_and_its_cliff() {
     assert_eq!(bill.amount_of("further_tax"), dec!(1081.20));
     assert_eq!(bill.amount_of("extra_tax"), dec!(4595.10));
     assert_eq!(bill.amount_of("income_tax"), dec!(2585.32));
+    // Two income_tax lines, each quantity x rate: the slab's fixed part 1 x 1,950 and the
+    // excess over the slab floor, 12,706.30 x 5% = 635.315 -> 635.32.
+    let it: Vec<_> = bill
+        .lines
+        .iter()
+        .filter(|l| l.line == "income_tax")
+        .map(|l| (l.quantity, l.rate, l.amount_rs))
+        .collect();
+    assert_eq!(
+        it,
+        [
+            (dec!(1), dec!(1950), dec!(1950.00)),
+            (dec!(12706.30), dec!(0.05), dec!(635.32))
+        ]
+    );
     assert_eq!(bill.current_bill_rs, dec!(35292));
 
     // The s.235 table is discontinuous at Rs 20,000 (10% x 20,000 = 2,000 > 1,950): one more
@@ -543,7 +558,11 @@ fn employee_free_units_credit_after_a_normal_bill() {
     let bill =
         compute_bill_with(&book, &inp, &employee(7, ServiceStatus::InService, 1000)).unwrap();
     let l = bill.line("employee_free_units").unwrap();
-    assert_eq!((l.quantity, l.amount_rs), (dec!(301), dec!(-10974.46)));
+    // 301 free units x -(10,974.46 / 301 = 36.46) = -10,974.46
+    assert_eq!(
+        (l.quantity, l.rate, l.amount_rs),
+        (dec!(301), dec!(-36.46), dec!(-10974.46))
+    );
     assert!(l.rule.contains("UNCONFIRMED"));
     assert_eq!(
         (bill.employee_free_units_kwh, bill.employee_concession_rs),
@@ -571,12 +590,18 @@ fn employee_free_units_credit_after_a_normal_bill() {
     assert!(bill.line("employee_free_units").is_none());
 
     // Protected 150 units (1,704.50 energy, two slab lines), 50 left: pro-rata credit
-    // 1,704.50 x 50 / 150 = 568.1666.. -> 568.17.
+    // 1,704.50 x 50 / 150 = 568.1666.. -> 568.17, printed as 50 x -(1,704.50 / 150 =
+    // 11.3633..., to 28 digits) = -568.1666.. -> -568.17.
     let h = flat_history("2026-10", 6, 150);
     let p = input("IESCO", "A-1a", dec!(1.5), "2026-10", 150, &h);
     let bill = compute_bill_with(&book, &p, &employee(12, ServiceStatus::Retired, 50)).unwrap();
     assert_eq!(bill.band, "protected");
     assert_eq!(bill.amount_of("employee_free_units"), dec!(-568.17));
+    let l = bill.line("employee_free_units").unwrap();
+    assert_eq!(
+        (l.quantity, l.rate),
+        (dec!(50), -(dec!(1704.50) / dec!(150)))
+    );
 }
 
 #[test]

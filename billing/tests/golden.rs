@@ -7,15 +7,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
 use billing::bill::LineBlock;
-use billing::{
-    compute_bill, compute_bill_with, data, Bill, BillExtras, BillInput, BillingError, TariffBook,
-    YearMonth,
-};
+use billing::{data, Bill, BillExtras, BillInput, BillingError, TariffBook, YearMonth};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 mod common;
+use common::checked::{compute_bill, compute_bill_with};
 use common::{day, flat_history, input_at, ym};
 
 /// A residential/commercial input with defaults: IESCO, ICT, 1-phase, 30 days, no arrears.
@@ -246,6 +244,11 @@ fn g6_lifeline() {
     let bill = compute_bill(&book, &input("A-1a", dec!(0.5), "2026-09", 10, &h)).unwrap();
     assert_eq!(amount(&bill, "energy"), dec!(39.50));
     assert_eq!(amount(&bill, "minimum_charge"), dec!(35.50));
+    // The line is 1 x the top-up (1 x 75 would not give 35.50).
+    assert_eq!(
+        qra(&bill, "minimum_charge"),
+        [(dec!(1), dec!(35.50), dec!(35.50))]
+    );
     assert_eq!(lines_total(&bill), dec!(75.00));
     // 0 units -> minimum charge 75.00
     let bill = compute_bill(&book, &input("A-1a", dec!(1), "2026-09", 0, &[])).unwrap();
@@ -549,6 +552,7 @@ fn g13_industrial_tou_b1b_aug_2026_negative_qta() {
             "qta",
             "gst",
             "income_tax",
+            "income_tax",
             "fpa",
             "gst_on_fpa",
             "lps"
@@ -583,11 +587,17 @@ fn g13_industrial_tou_b1b_aug_2026_negative_qta() {
         [(dec!(100691.05), dec!(0.18), dec!(18124.39))]
     );
     // income tax: base 100,691.05 + 18,124.389 = 118,815.439 > 20,000
-    // -> 1,950 + 5% x 98,815.439 = 1,950 + 4,940.77195 = 6,890.77195 -> 6,890.77
+    // -> 1,950 + 5% x 98,815.439 = 1,950 + 4,940.77195 = 6,890.77195, printed as two lines:
+    // the slab's fixed part 1 x 1,950 = 1,950.00 and the excess over 20,000,
+    // 98,815.439 x 5% = 4,940.77195 -> 4,940.77 (together 6,890.77, as before the split)
     assert_eq!(
         qra(&bill, "income_tax"),
-        [(dec!(118815.439), dec!(0.05), dec!(6890.77))]
+        [
+            (dec!(1), dec!(1950), dec!(1950.00)),
+            (dec!(98815.439), dec!(0.05), dec!(4940.77))
+        ]
     );
+    assert_eq!(amount(&bill, "income_tax"), dec!(6890.77));
     // current: 100,691.05 + 18,124.39 + 6,890.77 = 125,706.21 -> 125,706
     assert_eq!(bill.lines_total_rs(LineBlock::Current), dec!(125706.21));
     assert_eq!(bill.current_bill_rs, dec!(125706));
@@ -648,6 +658,7 @@ fn g14_industrial_b2a_oct_2026_demand_share_above_mdi() {
             "gst",
             "extra_tax",
             "income_tax",
+            "income_tax",
             "lps"
         ]
     );
@@ -685,11 +696,17 @@ fn g14_industrial_b2a_oct_2026_demand_share_above_mdi() {
         [(dec!(339987.12), dec!(0.17), dec!(57797.81))]
     );
     // income tax: base 339,987.12 + 61,197.6816 + 57,797.8104 = 458,982.612
-    // -> 1,950 + 5% x 438,982.612 = 1,950 + 21,949.1306 = 23,899.1306 -> 23,899.13
+    // -> 1,950 + 5% x 438,982.612 = 1,950 + 21,949.1306 = 23,899.1306: fixed part
+    // 1 x 1,950 = 1,950.00, excess 438,982.612 x 5% = 21,949.1306 -> 21,949.13
+    // (together 23,899.13)
     assert_eq!(
         qra(&bill, "income_tax"),
-        [(dec!(458982.612), dec!(0.05), dec!(23899.13))]
+        [
+            (dec!(1), dec!(1950), dec!(1950.00)),
+            (dec!(438982.612), dec!(0.05), dec!(21949.13))
+        ]
     );
+    assert_eq!(amount(&bill, "income_tax"), dec!(23899.13));
     // current: 339,987.12 + 61,197.68 + 57,797.81 + 23,899.13 = 482,881.74 -> 482,882
     assert_eq!(bill.lines_total_rs(LineBlock::Current), dec!(482881.74));
     assert_eq!(bill.current_bill_rs, dec!(482882));
@@ -746,6 +763,7 @@ fn g15_industrial_tou_b3_sep_2026_demand_from_mdi() {
             "qta",
             "gst",
             "income_tax",
+            "income_tax",
             "fpa",
             "gst_on_fpa",
             "lps"
@@ -785,11 +803,17 @@ fn g15_industrial_tou_b3_sep_2026_demand_from_mdi() {
         [(dec!(18594605), dec!(0.18), dec!(3347028.90))]
     );
     // income tax: base 18,594,605 + 3,347,028.90 = 21,941,633.90
-    // -> 1,950 + 5% x 21,921,633.90 = 1,950 + 1,096,081.695 = 1,098,031.695 -> 1,098,031.70
+    // -> 1,950 + 5% x 21,921,633.90 = 1,950 + 1,096,081.695 = 1,098,031.695: fixed part
+    // 1 x 1,950 = 1,950.00, excess 21,921,633.90 x 5% = 1,096,081.695 -> 1,096,081.70 (half
+    // away from zero; together 1,098,031.70)
     assert_eq!(
         qra(&bill, "income_tax"),
-        [(dec!(21941633.90), dec!(0.05), dec!(1098031.70))]
+        [
+            (dec!(1), dec!(1950), dec!(1950.00)),
+            (dec!(21921633.90), dec!(0.05), dec!(1096081.70))
+        ]
     );
+    assert_eq!(amount(&bill, "income_tax"), dec!(1098031.70));
     // current: 18,594,605 + 3,347,028.90 + 1,098,031.70 = 23,039,665.60 -> 23,039,666
     assert_eq!(bill.lines_total_rs(LineBlock::Current), dec!(23039665.60));
     assert_eq!(bill.current_bill_rs, dec!(23039666));
@@ -891,6 +915,7 @@ fn b06_fca_on_reference_month_units_with_gst() {
 fuel_month = "2022-06"
 rate = "2.50"
 sro = "fixture: FCA June 2022 (KNOWN-CASES B06)"
+exempt_bands = ["lifeline"]
 [[gst]]
 effective_from = "2022-01-01"
 percent = "18"
@@ -925,12 +950,13 @@ source = "fixture (B06 states GST 18%)"
 fn a_revised_fpa_notification_replaces_the_earlier_one() {
     let mut book = TariffBook::empty();
     book.load_toml(AUG_2022_FIXTURE).unwrap();
-    let fca = |rev: u32, rate: &str, extra: &str| {
+    let fca = |rev: u32, rate: &str, exempt: &str| {
         format!(
-            "[[fpa]]\nfuel_month = \"2022-06\"\nrevision = {rev}\nrate = \"{rate}\"\nsro = \"fixture rev {rev}\"\n{extra}"
+            "[[fpa]]\nfuel_month = \"2022-06\"\nrevision = {rev}\nrate = \"{rate}\"\nsro = \"fixture rev {rev}\"\nexempt_bands = [{exempt}]\n"
         )
     };
-    book.load_toml(&fca(0, "2.50", "")).unwrap();
+    let lifeline = "\"lifeline\"";
+    book.load_toml(&fca(0, "2.50", lifeline)).unwrap();
     let h = [(ym("2022-06"), 180), (ym("2022-07"), 260)];
     let mut inp = input("A-1a", dec!(2), "2022-08", 240, &h);
     inp.issue_date = day(2022, 8, 5);
@@ -940,8 +966,9 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
 
     // The same fuel month again, without a revision number, is a duplicate; so is revision 0.
     for text in [
-        "[[fpa]]\nfuel_month = \"2022-06\"\nrate = \"3.00\"\nsro = \"again\"\n".to_string(),
-        fca(0, "3.00", ""),
+        "[[fpa]]\nfuel_month = \"2022-06\"\nrate = \"3.00\"\nsro = \"again\"\nexempt_bands = []\n"
+            .to_string(),
+        fca(0, "3.00", lifeline),
     ] {
         let err = book.load_toml(&text).unwrap_err();
         assert!(
@@ -950,7 +977,7 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
         );
     }
     // A revision that skips one, or revises a month never loaded, is refused.
-    let err = book.load_toml(&fca(2, "3.00", "")).unwrap_err();
+    let err = book.load_toml(&fca(2, "3.00", lifeline)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -962,7 +989,7 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
         "{err:?}"
     );
     let err = book
-        .load_toml("[[fpa]]\nfuel_month = \"2022-05\"\nrevision = 1\nrate = \"1\"\nsro = \"x\"\n")
+        .load_toml("[[fpa]]\nfuel_month = \"2022-05\"\nrevision = 1\nrate = \"1\"\nsro = \"x\"\nexempt_bands = []\n")
         .unwrap_err();
     assert!(
         matches!(
@@ -977,7 +1004,7 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
 
     // Revision 1 (rate 3.10): the August bill now charges 180 x 3.10 = 558 and says which
     // revision it used.
-    book.load_toml(&fca(1, "3.10", "")).unwrap();
+    book.load_toml(&fca(1, "3.10", lifeline)).unwrap();
     let second = compute_bill(&book, &inp).unwrap();
     assert_eq!(amount(&second, "fpa"), dec!(558.00));
     assert!(
@@ -987,13 +1014,268 @@ fn a_revised_fpa_notification_replaces_the_earlier_one() {
     );
     assert_eq!(second.lines.iter().filter(|l| l.line == "fpa").count(), 1);
     // Revision 2 exempts the unprotected band (KNOWN-CASES B06's relief): no FPA line.
-    book.load_toml(&fca(2, "3.10", "exempt_bands = [\"unprotected\"]\n"))
+    book.load_toml(&fca(2, "3.10", "\"lifeline\", \"unprotected\""))
         .unwrap();
     let third = compute_bill(&book, &inp).unwrap();
     assert_eq!(amount(&third, "fpa"), dec!(0));
     assert_eq!(
         third.payable_within_due_rs,
         first.payable_within_due_rs - first.total_fpa_rs
+    );
+}
+
+#[test]
+fn a_missing_fpa_month_is_refused_naming_the_fuel_month_and_the_bill() {
+    // adjustments-2026.toml lists the Feb-2026 FCA as a `missing = true` placeholder: every
+    // Apr-2026 bill (which carries it) is refused, and the refusal says which fuel month, which
+    // bill month, which bill and which placeholder.
+    let book = tariff_only_2026();
+    let h = flat_history("2026-04", 6, 150);
+    let err = compute_bill(&book, &input("A-1a", dec!(2), "2026-04", 150, &h)).unwrap_err();
+    assert_eq!(
+        err,
+        BillingError::AdjustmentNotNotified {
+            adjustment: "FPA for fuel month 2026-02".into(),
+            bill_month: ym("2026-04"),
+            issue_date: day(2026, 4, 5),
+            notice: "NEPRA FCA Feb-2026".into(),
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "FPA for fuel month 2026-02 (charged on bills of 2026-04) is not notified yet \
+         (marked missing in NEPRA FCA Feb-2026); refusing the bill issued on 2026-04-05"
+    );
+    // A lifeline consumer too: the placeholder's exemptions are not applied (it is refused
+    // before them).
+    let h = flat_history("2026-04", 12, 40);
+    let err = compute_bill(&book, &input("A-1a", dec!(1), "2026-04", 40, &h)).unwrap_err();
+    assert!(
+        matches!(err, BillingError::AdjustmentNotNotified { .. }),
+        "{err:?}"
+    );
+    // A QTA placeholder is refused the same way.
+    let mut book = tariff_only_2026();
+    book.load_toml(
+        "[[qta]]\nquarter = \"CY2026-Q3\"\nmissing = true\nsro = \"NEPRA QTA Q3 CY2026\"\nbill_months = [\"2026-12\"]\nexempt_bands = [\"lifeline\"]\n",
+    )
+    .unwrap();
+    let err = compute_bill(&book, &input("A-1a", dec!(2), "2026-12", 150, &[])).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "QTA CY2026-Q3 (charged on bills of 2026-12) is not notified yet (marked missing in \
+         NEPRA QTA Q3 CY2026); refusing the bill issued on 2026-12-05"
+    );
+}
+
+#[test]
+fn the_notification_replaces_an_fpa_placeholder() {
+    let mut book = tariff_only_2026();
+    let fca = |month: &str, rev: u32, rate: Option<&str>| {
+        let value = match rate {
+            Some(r) => format!("rate = \"{r}\""),
+            None => "missing = true".to_string(),
+        };
+        format!(
+            "[[fpa]]\nfuel_month = \"{month}\"\nrevision = {rev}\n{value}\nsro = \"test {month} rev {rev}\"\nexempt_bands = [\"lifeline\"]\n"
+        )
+    };
+    // Protected consumer, Feb-26 (the reference month of the Apr-26 bill) billed 150 units.
+    let h = flat_history("2026-04", 6, 150);
+    let apr = input("A-1a", dec!(2), "2026-04", 150, &h);
+    assert!(compute_bill(&book, &apr).is_err());
+
+    // The real Feb-2026 notification as revision 0 replaces the placeholder (it used to be
+    // refused as a duplicate, forcing revision = 1).
+    let summary = book.load_toml(&fca("2026-02", 0, Some("0.50"))).unwrap();
+    assert_eq!(summary.fpa_months, 1);
+    let bill = compute_bill(&book, &apr).unwrap();
+    // FPA: 150 Feb-26 units x 0.50 = 75.00; one FPA line, the placeholder gone.
+    assert_eq!(qra(&bill, "fpa"), [(dec!(150), dec!(0.50), dec!(75.00))]);
+    assert!(bill.versions.contains("FPA 2026-02"), "{}", bill.versions);
+    // A second real entry of the same revision is a duplicate; the next revision revises it.
+    let err = book
+        .load_toml(&fca("2026-02", 0, Some("0.60")))
+        .unwrap_err();
+    assert!(
+        matches!(&err, BillingError::Duplicate { kind: "FPA fuel month", key } if key.contains("revision = 1")),
+        "{err:?}"
+    );
+    book.load_toml(&fca("2026-02", 1, Some("0.60"))).unwrap();
+    let bill = compute_bill(&book, &apr).unwrap();
+    // 150 x 0.60 = 90.00
+    assert_eq!(qra(&bill, "fpa"), [(dec!(150), dec!(0.60), dec!(90.00))]);
+    assert!(
+        bill.versions.contains("FPA 2026-02 rev 1"),
+        "{}",
+        bill.versions
+    );
+
+    // Any revision >= the placeholder's replaces it (here revision 1 of the Mar-2026 month),
+    // and the one after it must be the next revision.
+    book.load_toml(&fca("2026-03", 1, Some("0.25"))).unwrap();
+    let h = flat_history("2026-05", 6, 150);
+    let may = input("A-1a", dec!(2), "2026-05", 150, &h);
+    // 150 Mar-26 units x 0.25 = 37.50
+    assert_eq!(
+        amount(&compute_bill(&book, &may).unwrap(), "fpa"),
+        dec!(37.50)
+    );
+    for (rev, field_or_kind) in [(1, "FPA fuel month"), (3, "revision")] {
+        let err = book
+            .load_toml(&fca("2026-03", rev, Some("0.30")))
+            .unwrap_err();
+        let ok = match &err {
+            BillingError::Duplicate { kind, .. } => *kind == field_or_kind,
+            BillingError::DataInvalid { field, .. } => *field == field_or_kind,
+            _ => false,
+        };
+        assert!(ok, "rev {rev}: {err:?}");
+    }
+    // A placeholder does not replace a placeholder, and a notification never goes below the
+    // revision in force (Feb-2026 is at real revision 1).
+    for (month, rev, rate) in [("2026-04", 0, None), ("2026-02", 0, Some("0.70"))] {
+        let err = book.load_toml(&fca(month, rev, rate)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BillingError::Duplicate {
+                    kind: "FPA fuel month",
+                    ..
+                }
+            ),
+            "{month} rev {rev}: {err:?}"
+        );
+    }
+    // A placeholder and its notification in one file: the notification is in force.
+    let mut fresh = tariff_only_2026();
+    let text = format!(
+        "{}{}",
+        fca("2026-08", 0, None),
+        fca("2026-08", 0, Some("1.10"))
+    );
+    fresh.load_toml(&text).unwrap();
+    let h = [(ym("2026-08"), 100)];
+    let oct = input("A-1a", dec!(2), "2026-10", 100, &h);
+    // 100 Aug-26 units x 1.10 = 110.00
+    assert_eq!(
+        qra(&compute_bill(&fresh, &oct).unwrap(), "fpa"),
+        [(dec!(100), dec!(1.10), dec!(110.00))]
+    );
+
+    // A what-if of the notification on a book with the placeholder prices it, the book
+    // itself unchanged.
+    let base = tariff_only_2026();
+    let (whatif, _) = base
+        .with_override(&fca("2026-02", 0, Some("0.50")))
+        .unwrap();
+    assert_eq!(
+        amount(&compute_bill(&whatif, &apr).unwrap(), "fpa"),
+        dec!(75.00)
+    );
+    assert!(compute_bill(&base, &apr).is_err());
+}
+
+#[test]
+fn the_decision_replaces_a_qta_placeholder() {
+    let mut book = tariff_only_2026();
+    let qta = |rate: Option<&str>, months: &str| {
+        let value = match rate {
+            Some(r) => format!("rate = \"{r}\""),
+            None => "missing = true".to_string(),
+        };
+        format!(
+            "[[qta]]\nquarter = \"CY2026-Q3\"\n{value}\nsro = \"test\"\nbill_months = [{months}]\nexempt_bands = [\"lifeline\"]\n"
+        )
+    };
+    book.load_toml(&qta(None, "\"2026-12\"")).unwrap();
+    let dec_bill = input("A-1a", dec!(2), "2026-12", 100, &[]);
+    assert!(compute_bill(&book, &dec_bill).is_err());
+    // The decision replaces the placeholder, with its own bill months.
+    book.load_toml(&qta(Some("0.10"), "\"2026-12\", \"2027-01\""))
+        .unwrap();
+    // QTA 100 x 0.10 = 10.00, one line
+    assert_eq!(
+        qra(&compute_bill(&book, &dec_bill).unwrap(), "qta"),
+        [(dec!(100), dec!(0.10), dec!(10.00))]
+    );
+    // A second decision for the quarter is a duplicate, and so is a placeholder after it.
+    for text in [qta(Some("0.20"), "\"2026-12\""), qta(None, "\"2026-12\"")] {
+        let err = book.load_toml(&text).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BillingError::Duplicate {
+                    kind: "QTA quarter",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+}
+
+#[test]
+fn fpa_and_qta_must_state_their_exemptions() {
+    // BILLING-RULES 3.2: FPA and QTA are not charged to lifeline consumers. An entry that
+    // omits exempt_bands used to mean "exempt none" and silently charged them; now it is
+    // refused at load, naming the entry (fuel month / quarter) and the field.
+    let mut book = tariff_only_2026();
+    let before = book.rows().len();
+    for (text, entry) in [
+        (
+            "[[fpa]]\nfuel_month = \"2026-08\"\nrate = \"1.00\"\nsro = \"S.R.O. test\"\n",
+            "fpa 2026-08",
+        ),
+        (
+            "[[qta]]\nquarter = \"CY2026-Q3\"\nrate = \"0.10\"\nsro = \"S.R.O. test\"\nbill_months = [\"2026-12\"]\n",
+            "qta CY2026-Q3",
+        ),
+        (
+            "[[fpa]]\nfuel_month = \"2026-08\"\nmissing = true\nsro = \"placeholder\"\n",
+            "fpa 2026-08",
+        ),
+    ] {
+        let err = book.load_toml(text).unwrap_err();
+        match &err {
+            BillingError::DataInvalid { item, field, .. } => {
+                assert_eq!((item.as_str(), *field), (entry, "exempt_bands"), "{err}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let msg = err.to_string();
+        assert!(msg.contains(entry) && msg.contains("exempt_bands = []"), "{msg}");
+    }
+    assert_eq!(book.rows().len(), before);
+    // Nothing was loaded: Oct-2026 lifeline and unprotected bills carry no FPA line.
+    let h = flat_history("2026-10", 12, 40);
+    let lifeline = input("A-1a", dec!(1), "2026-10", 40, &h);
+    assert!(compute_bill(&book, &lifeline)
+        .unwrap()
+        .line("fpa")
+        .is_none());
+
+    // exempt_bands = [] states "none": then (and only then) a lifeline consumer pays it.
+    book.load_toml(
+        "[[fpa]]\nfuel_month = \"2026-08\"\nrate = \"1.00\"\nsro = \"S.R.O. test\"\nexempt_bands = []\n",
+    )
+    .unwrap();
+    let h8 = [(ym("2026-08"), 40), (ym("2026-09"), 40)];
+    let lifeline = input("A-1a", dec!(1), "2026-10", 40, &h8);
+    let bill = compute_bill(&book, &lifeline).unwrap();
+    assert_eq!(bill.band, "lifeline");
+    // 40 units of Aug-26 x 1.00 = 40.00
+    assert_eq!(amount(&bill, "fpa"), dec!(40.00));
+
+    // The shipped decisions exempt lifeline: a lifeline consumer's Sep-2026 bill (FCA Jul-26,
+    // QTA CY2026-Q2) on the builtin book carries neither.
+    let builtin = TariffBook::builtin().unwrap();
+    let h = flat_history("2026-09", 12, 40);
+    let bill = compute_bill(&builtin, &input("A-1a", dec!(1), "2026-09", 40, &h)).unwrap();
+    assert_eq!(bill.band, "lifeline");
+    assert!(
+        bill.line("fpa").is_none() && bill.line("qta").is_none(),
+        "{bill:?}"
     );
 }
 
@@ -1013,8 +1295,119 @@ fn b1_is_for_loads_up_to_25_kw() {
         inp.mdi_kw = mdi;
         let err = compute_bill(&book, &inp).unwrap_err();
         assert!(
-            matches!(&err, BillingError::BadInput { field: "sanctioned_load_kw", reason } if reason.contains("up to 25 kW")),
+            matches!(&err, BillingError::BadInput { field: "sanctioned_load_kw", reason } if reason.contains("up to 25 kW") && reason.ends_with("bill it on B-2a")),
             "{err:?}"
+        );
+    }
+}
+
+#[test]
+fn a1a_and_a2a_are_for_sanctioned_loads_below_5_kw() {
+    // BILLING-RULES 1.1 / 2.4: A-1(a) is for a sanctioned load < 5 kW (>= 5 kW is A-1(b) TOU),
+    // A-2(a) < 5 kW (>= 5 kW is A-2(b) until a TOU meter is fitted, then A-2(c)). S.R.O. 279's
+    // A-1a / A-2a carry sanctioned_load_below_kw = 5 (exclusive), so a bill at 5 kW or more is
+    // refused with the tariff to bill it on.
+    let book = TariffBook::builtin().unwrap();
+    let h = flat_history("2026-10", 12, 300);
+    let ok = compute_bill(&book, &input("A-1a", dec!(4.99), "2026-10", 300, &h)).unwrap();
+    // 300 x 33.10 = 9,930.00; fixed 4.99 x 350 = 1,746.50
+    assert_eq!(amount(&ok, "energy"), dec!(9930.00));
+    assert_eq!(amount(&ok, "fixed"), dec!(1746.50));
+    let err = compute_bill(&book, &input("A-1a", dec!(6), "2026-10", 300, &h)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bad bill input `sanctioned_load_kw`: sanctioned load 6 kW: A-1a is for loads below 5 kW \
+         (SRO-279(I)/2026@2026-02-12); bill it on A-1b (TOU)"
+    );
+    // Exactly 5 kW is A-1b already ("< 5 kW").
+    let err = compute_bill(&book, &input("A-1a", dec!(5.00), "2026-10", 300, &h)).unwrap_err();
+    assert!(
+        matches!(&err, BillingError::BadInput { field: "sanctioned_load_kw", reason } if reason.starts_with("sanctioned load 5 kW: A-1a")),
+        "{err:?}"
+    );
+    let err = compute_bill(&book, &input("A-2a", dec!(5), "2026-10", 300, &h)).unwrap_err();
+    assert!(
+        err.to_string().ends_with(
+            "sanctioned load 5 kW: A-2a is for loads below 5 kW (SRO-279(I)/2026@2026-02-12); \
+             bill it on A-2b or A-2c (TOU)"
+        ),
+        "{err}"
+    );
+    // The limit is on the sanctioned load: an MDI above 5 kW on a 3 kW A-1a bills.
+    let mut inp = input("A-1a", dec!(3), "2026-10", 300, &h);
+    inp.mdi_kw = dec!(7);
+    assert!(compute_bill(&book, &inp).is_ok());
+    // The 6 kW home bills on A-1b (G8 shape, with taxes on the builtin book).
+    let mut tou = input("A-1b", dec!(6), "2026-10", 800, &h);
+    tou.units_peak_kwh = 200;
+    tou.phase = 3;
+    assert_eq!(compute_bill(&book, &tou).unwrap().band, "tou");
+    // Only S.R.O. 279 carries the limit (the older schedules' sources do not say): a 6 kW A-1a
+    // bill on the Jan-2026 schedule (S.R.O. 41-52) is still priced.
+    let mut older = TariffBook::empty();
+    for f in ["schedules-fy2025-26.toml", "terms.toml"] {
+        older.load_toml(data::file(f).unwrap()).unwrap();
+    }
+    let mut jan = input("A-1a", dec!(6), "2026-01", 150, &[]);
+    jan.issue_date = day(2026, 1, 20);
+    assert!(compute_bill(&older, &jan).is_ok());
+}
+
+#[test]
+fn load_limit_data_is_checked() {
+    let tariff = |extra: &str| {
+        format!(
+            "[[schedule]]\nid = \"LIMITS\"\nsro = \"test\"\neffective_from = \"2027-01-01\"\n\
+             [[schedule.tariff]]\ncode = \"A-2a\"\ncategory = \"commercial\"\npricing = \"flat\"\n\
+             rate = \"40\"\n{extra}\n\
+             [[schedule.tariff]]\ncode = \"A-2c\"\ncategory = \"commercial\"\npricing = \"tou\"\n\
+             peak = \"45\"\noffpeak = \"36\"\n"
+        )
+    };
+    // Accepted: the exclusive limit with a target listed later in the same file.
+    let mut book = TariffBook::builtin().unwrap();
+    book.load_toml(&tariff(
+        "sanctioned_load_below_kw = \"5\"\nover_limit_tariffs = [\"A-2c\"]",
+    ))
+    .unwrap();
+    for (extra, field) in [
+        // both limits on one tariff
+        (
+            "max_load_kw = \"25\"\nsanctioned_load_below_kw = \"5\"",
+            "sanctioned_load_below_kw",
+        ),
+        (
+            "sanctioned_load_below_kw = \"0\"",
+            "sanctioned_load_below_kw",
+        ),
+        (
+            "sanctioned_load_below_kw = \"-5\"",
+            "sanctioned_load_below_kw",
+        ),
+        // a target without a limit, unknown, of another category, itself, empty
+        ("over_limit_tariffs = [\"A-2c\"]", "over_limit_tariffs"),
+        (
+            "sanctioned_load_below_kw = \"5\"\nover_limit_tariffs = [\"Z-9\"]",
+            "over_limit_tariffs",
+        ),
+        (
+            "sanctioned_load_below_kw = \"5\"\nover_limit_tariffs = [\"A-1b\"]",
+            "over_limit_tariffs",
+        ),
+        (
+            "sanctioned_load_below_kw = \"5\"\nover_limit_tariffs = [\"A-2a\"]",
+            "over_limit_tariffs",
+        ),
+        (
+            "sanctioned_load_below_kw = \"5\"\nover_limit_tariffs = []",
+            "over_limit_tariffs",
+        ),
+    ] {
+        let mut book = TariffBook::builtin().unwrap();
+        let err = book.load_toml(&tariff(extra)).unwrap_err();
+        assert!(
+            matches!(&err, BillingError::DataInvalid { field: f, .. } if *f == field),
+            "{extra}: {err:?}"
         );
     }
 }
@@ -1096,10 +1489,10 @@ fn missing_rates_are_refused_never_billed_at_zero() {
     // 2019: only the 101-200 and 201-300 slabs are known; 350 units needs 301+.
     let err = compute_bill(&book, &input("A-1a", dec!(3), "2019-07", 350, &[])).unwrap_err();
     assert!(matches!(err, BillingError::RateNotPublic { .. }), "{err:?}");
-    // Apr-2026 bills carry the Feb-2026 FCA, whose value is not public.
+    // Apr-2026 bills carry the Feb-2026 FCA, which is not notified yet (a placeholder).
     let err = compute_bill(&book, &input("A-1a", dec!(2), "2026-04", 150, &[])).unwrap_err();
     assert!(
-        matches!(&err, BillingError::RateUnknown { what, .. } if what.contains("2026-02")),
+        matches!(&err, BillingError::AdjustmentNotNotified { adjustment, .. } if adjustment.contains("2026-02")),
         "{err:?}"
     );
     // ED in Punjab before Jul-2025 is not researched.
@@ -1232,6 +1625,7 @@ fixed_basis = "per_consumer"
 fuel_month = "2026-11"
 rate = "abc"
 sro = "x"
+exempt_bands = ["lifeline"]
 "#;
     let err = book.load_toml(bad).unwrap_err();
     assert!(
@@ -1291,10 +1685,12 @@ fuel_month = "2026-08"
 rate = "-0.50"
 sro = "test: negative FCA, billed late with the next month's"
 bill_months = ["2026-11"]
+exempt_bands = ["lifeline"]
 [[fpa]]
 fuel_month = "2026-09"
 rate = "0.25"
 sro = "test"
+exempt_bands = ["lifeline"]
 "#,
     )
     .unwrap();

@@ -15,15 +15,16 @@ use billing::bill::LineBlock;
 use billing::installments::{check_grant, fiscal_year_start, plan, terms};
 use billing::money::round_paisa;
 use billing::{
-    compute_accumulated, compute_bill, compute_bill_with, data, month_spans, BillExtras, BillInput,
-    BillingError, InstallmentDue, ReadingFacts, TariffBook, YearMonth,
+    data, month_spans, BillExtras, BillInput, BillingError, InstallmentDue, ReadingFacts,
+    TariffBook, YearMonth,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 mod common;
-use common::{day, flat_history, input_at, ym};
+use common::checked::{compute_accumulated, compute_bill, compute_bill_with};
+use common::{day, flat_history, input_at, legal_load, ym};
 
 fn book_of(files: &[&str]) -> TariffBook {
     let mut book = TariffBook::empty();
@@ -563,7 +564,8 @@ proptest! {
     ) {
         let cycle = format!("2026-{month:02}");
         let history = flat_history(&cycle, 12, hist_units);
-        let mut inp = input_at("LESCO", "Punjab", tariff, dec!(5), &cycle, units, &history);
+        // 5 kW (4.99 on A-1a / A-2a, which are for loads below 5 kW).
+        let mut inp = input_at("LESCO", "Punjab", tariff, legal_load(tariff, 500), &cycle, units, &history);
         inp.phase = 3;
         inp.arrears_rs = Decimal::from(arrears);
         let principal = Decimal::new(principal_paisa, 2);
@@ -589,15 +591,22 @@ proptest! {
         prop_assert_eq!(b.lines_total_rs(LineBlock::Installment), principal + b.installment_markup_rs);
         prop_assert_eq!(b.installment_balance_after_rs, before - principal);
         prop_assert_eq!(b.deferred_rs, Decimal::new(deferred_paisa, 2));
-        // Markup: none on the first; else balance x 14% x days / 365 to the paisa.
+        // Markup: none on the first; else balance x (14% x days / 365) to the paisa: the
+        // printed quantity x rate (the rate a quotient to 28 digits). Within a paisa of
+        // balance x 14% x days / 365 computed with one division last (equal but on an exact
+        // half paisa).
+        let rate = dec!(0.14) * Decimal::from(days) / dec!(365);
         let expected = if first {
             Decimal::ZERO
         } else {
-            round_paisa(before * dec!(0.14) * Decimal::from(days) / dec!(365))
+            round_paisa(before * rate)
         };
         prop_assert_eq!(b.installment_markup_rs, expected);
+        let one_division = round_paisa(before * dec!(0.14) * Decimal::from(days) / dec!(365));
+        prop_assert!(first || (expected - one_division).abs() <= dec!(0.01));
         if let Some(m) = b.line("installment_markup") {
-            prop_assert!((round_paisa(m.quantity * m.rate) - m.amount_rs).abs() <= dec!(0.01));
+            prop_assert_eq!((m.quantity, m.rate), (before, rate));
+            prop_assert_eq!(round_paisa(m.quantity * m.rate), m.amount_rs);
         } else {
             prop_assert!(expected.is_zero());
         }

@@ -9,15 +9,16 @@
 use billing::bill::LineBlock;
 use billing::money::{round_paisa, round_rupee};
 use billing::{
-    compute_accumulated, compute_bill, compute_bill_full, month_spans, Bill, BillExtras, BillInput,
-    BillingError, LoadSummary, ReadingFacts, TariffBook, YearMonth,
+    month_spans, Bill, BillExtras, BillInput, BillingError, LoadSummary, ReadingFacts, TariffBook,
+    YearMonth,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 mod common;
-use common::{day, flat_history, input_at, ym};
+use common::checked::{compute_accumulated, compute_bill, compute_bill_full};
+use common::{day, flat_history, input_at, legal_load, ym};
 
 /// LESCO (Punjab) consumer, 1-phase, 30 days, issued on the 5th.
 fn input<'a>(
@@ -720,7 +721,7 @@ proptest! {
     ) {
         let cycle = YearMonth { year: 2026, month };
         let history: Vec<_> = (1..=6).map(|k| (cycle.add_months(-k), 150)).collect();
-        let mut i = input(t, Decimal::new(sl_centi, 2), &cycle.to_string(), offpeak, &history);
+        let mut i = input(t, legal_load(t, sl_centi), &cycle.to_string(), offpeak, &history);
         i.phase = phase;
         i.units_peak_kwh = if TOU.contains(&t) { peak } else { 0 };
         i.mdi_kw = Decimal::new(mdi_centi, 2);

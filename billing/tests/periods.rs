@@ -10,18 +10,20 @@ use std::sync::OnceLock;
 
 use billing::bill::LineBlock;
 use billing::{
-    compute_accumulated, compute_bill, compute_bill_full, compute_catch_up, compute_corrected,
-    compute_provisional, data, meter_change_units, month_spans, provisional_units,
-    register_advance, split_accumulated, split_units, Bill, BillExtras, BillInput, BillingError,
-    EarlierMonth, MeterRegisters, ProvisionalBilled, ReadingFacts, SplitMethod, TariffBook,
-    YearMonth,
+    data, meter_change_units, month_spans, provisional_units, register_advance, split_accumulated,
+    split_units, Bill, BillExtras, BillInput, BillingError, EarlierMonth, MeterRegisters,
+    ProvisionalBilled, ReadingFacts, SplitMethod, TariffBook, YearMonth,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 mod common;
-use common::{day, flat_history, input_at, ym};
+use common::checked::{
+    compute_accumulated, compute_bill, compute_bill_full, compute_catch_up, compute_corrected,
+    compute_provisional,
+};
+use common::{day, flat_history, input_at, legal_load, ym};
 
 fn input<'a>(
     tariff: &'a str,
@@ -853,7 +855,8 @@ proptest! {
         let book = builtin();
         let cycle = format!("2026-{month:02}");
         let h = flat_history(&cycle, 12, 150);
-        let mut inp = input(if tou { "A-1b" } else { "A-1a" }, Decimal::new(sl_tenths, 1), &cycle, units, &h);
+        let tariff = if tou { "A-1b" } else { "A-1a" };
+        let mut inp = input(tariff, legal_load(tariff, sl_tenths * 10), &cycle, units, &h);
         inp.atl = atl;
         if tou {
             inp.units_peak_kwh = peak;

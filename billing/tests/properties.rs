@@ -17,6 +17,9 @@
 //!   1,950 + 5% / 12% of the excess above it), so one more unit can lower a commercial /
 //!   industrial bill (pinned in `extras.rs`); `more_units_never_cost_less` skips the rare case
 //!   that crosses that slab boundary.
+//! * every line explains itself: amount = quantity x rate rounded as the line is (every bill
+//!   here goes through `common::checked`; `every_line_explains_itself` adds the optional inputs:
+//!   ATL / STRN status, employee credit, PF penalty, installment markup).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
@@ -24,11 +27,17 @@ use std::sync::OnceLock;
 
 use billing::bill::LineBlock;
 use billing::money::{round_paisa, round_rupee};
-use billing::{compute_bill, Bill, BillInput, TariffBook, YearMonth};
+use billing::{
+    Bill, BillExtras, BillInput, Employee, InstallmentDue, ServiceStatus, TariffBook, YearMonth,
+};
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+
+mod common;
+use common::checked::{compute_bill, compute_bill_with};
+use common::{assert_lines_explain_themselves, legal_load};
 
 fn book() -> &'static TariffBook {
     static BOOK: OnceLock<TariffBook> = OnceLock::new();
@@ -59,7 +68,8 @@ impl Case {
         BillInput {
             disco: "LESCO",
             tariff: self.tariff,
-            sanctioned_load_kw: Decimal::new(self.sl_centi_kw, 2),
+            // A-1a / A-2a are for loads below 5 kW (a bill at or above is refused).
+            sanctioned_load_kw: legal_load(self.tariff, self.sl_centi_kw),
             phase: self.phase,
             province: "Punjab",
             cycle: YearMonth {
@@ -151,6 +161,47 @@ proptest! {
         prop_assert!(b.lps_rs >= Decimal::ZERO);
         prop_assert!(b.due_date > case.input().issue_date);
         prop_assert_eq!(b.units_kwh, case.input().units_offpeak_kwh + case.input().units_peak_kwh);
+    }
+
+    #[test]
+    fn every_line_explains_itself(
+        case in case_strategy(),
+        atl in any::<bool>(),
+        strn in any::<bool>(),
+        employee in proptest::option::of((1u8..=22, any::<bool>(), 0u64..2_000)),
+        pf_milli in proptest::option::of(500i64..=1_000),
+        installment in proptest::option::of((1i64..1_000_000, 0i64..5_000_000, 1u32..=366, any::<bool>())),
+    ) {
+        let mut inp = case.input();
+        inp.atl = atl;
+        let extras = BillExtras {
+            strn_registered: strn,
+            employee: employee.map(|(bps, retired, quota)| Employee {
+                bps,
+                status: if retired { ServiceStatus::Retired } else { ServiceStatus::InService },
+                quota_remaining_kwh: quota,
+            }),
+            power_factor: pf_milli.map(|m| Decimal::new(m, 3)),
+            installment: installment.map(|(principal, more, days, first)| InstallmentDue {
+                principal_rs: Decimal::new(principal, 2),
+                outstanding_before_rs: Decimal::new(principal + more, 2),
+                days,
+                first,
+            }),
+            ..BillExtras::default()
+        };
+        // compute_bill_with (common::checked) asserts every line; the bill's own lines again
+        // here so a failure names this test.
+        let b = compute_bill_with(book(), &inp, &extras).unwrap();
+        assert_lines_explain_themselves(&b);
+        // The split slab tax keeps the total: fixed part + percentage part.
+        for name in ["further_tax", "extra_tax", "income_tax"] {
+            let parts: Vec<_> = b.lines.iter().filter(|l| l.line == name).collect();
+            prop_assert!(parts.len() <= 2, "{name}: {parts:?}");
+            if parts.len() == 2 {
+                prop_assert_eq!(parts[0].quantity, Decimal::ONE);
+            }
+        }
     }
 
     #[test]

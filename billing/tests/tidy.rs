@@ -73,3 +73,38 @@ fn data_files_hold_no_float_literals() {
         }
     }
 }
+
+#[test]
+fn shipped_fpa_and_qta_decisions_exempt_lifeline() {
+    // BILLING-RULES 3.2: FPA and QTA exclude lifeline consumers. Every shipped entry states
+    // its exempt_bands (the loader refuses one that does not) and none drops lifeline.
+    let mut seen = 0;
+    for (name, text) in billing::data::BUILTIN_FILES
+        .iter()
+        .chain(billing::data::ILLUSTRATIVE_FILES)
+    {
+        let doc: toml::Value = toml::from_str(text).unwrap();
+        for kind in ["fpa", "qta"] {
+            let Some(entries) = doc.get(kind).and_then(|v| v.as_array()) else {
+                continue;
+            };
+            for e in entries {
+                let key = e
+                    .get("fuel_month")
+                    .or_else(|| e.get("quarter"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?");
+                let bands = e
+                    .get("exempt_bands")
+                    .and_then(|v| v.as_array())
+                    .unwrap_or_else(|| panic!("{name}: [[{kind}]] {key} has no exempt_bands"));
+                assert!(
+                    bands.iter().any(|b| b.as_str() == Some("lifeline")),
+                    "{name}: [[{kind}]] {key} does not exempt lifeline: {bands:?}"
+                );
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 20, "{seen} entries");
+}

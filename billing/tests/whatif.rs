@@ -3,10 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic
 
-use billing::{compute_bill, data, BillInput, BillingError, TariffBook, YearMonth};
+use billing::{data, BillInput, BillingError, TariffBook, YearMonth};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
+
+mod common;
+use common::checked::compute_bill;
 
 const SRO: &str = "sro-279-2026.toml";
 /// The open-ended unprotected A-1a slab as S.R.O. 279 prints it.

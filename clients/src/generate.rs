@@ -27,7 +27,11 @@
 //! rest; seasonal, long-tailed consumption so that a real share of residential consumers is
 //! protected (all six previous months <= 200 units) or lifeline-sized; TOU registers; CT
 //! multiplying factors; register roll-overs (`RC`), defective meters (`DEF`); arrears and
-//! partial payments. Money is written from integer paisa; no floating point anywhere.
+//! partial payments. Sanctioned loads fit the tariff: A-1a homes and A-2a shops below 5 kW
+//! (BILLING-RULES 1.1; S.R.O. 279 refuses them at 5 kW and more), the larger homes and shops
+//! on A-1b / A-2c from 5 kW with TOU registers; B-1 up to 25 kW (its MDI may still exceed
+//! 25 kW, a consumer the engine refuses to bill until moved to B-2, CSM 7.5). Money is
+//! written from integer paisa; no floating point anywhere.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -790,6 +794,10 @@ struct Tariff {
     units: &'static [(u32, u64)],
     /// Sanctioned loads to pick from, in hundredths of a kW.
     loads_ckw: &'static [u32],
+    /// The tariff is for sanctioned loads below this (hundredths of a kW): A-1a / A-2a are
+    /// for loads below 5 kW (BILLING-RULES 1.1; S.R.O. 279's `sanctioned_load_below_kw`, where
+    /// the bill is refused at 5 kW and more: those homes and shops are A-1b / A-2c, TOU).
+    load_below_ckw: Option<u32>,
     /// Multiplying factors to pick from (1 = whole-current meter).
     mf: &'static [u32],
 }
@@ -816,6 +824,7 @@ static TARIFFS: &[Tariff] = &[
             (1000, 2000),
         ],
         loads_ckw: &[],
+        load_below_ckw: Some(500),
         mf: &[1],
     },
     Tariff {
@@ -826,6 +835,7 @@ static TARIFFS: &[Tariff] = &[
         profile: Profile::Weather,
         units: &[(0, 350), (500, 900), (900, 1800), (1000, 5000)],
         loads_ckw: &[500, 500, 600, 750, 800, 1000, 1000, 1200, 1500, 2000],
+        load_below_ckw: None,
         mf: &[1],
     },
     Tariff {
@@ -843,6 +853,7 @@ static TARIFFS: &[Tariff] = &[
             (1000, 3000),
         ],
         loads_ckw: &[50, 100, 100, 150, 200, 200, 300, 300, 400, 450],
+        load_below_ckw: Some(500),
         mf: &[1],
     },
     Tariff {
@@ -853,6 +864,7 @@ static TARIFFS: &[Tariff] = &[
         profile: Profile::Weather,
         units: &[(0, 600), (500, 1800), (900, 5000), (1000, 20000)],
         loads_ckw: &[500, 750, 1000, 1000, 1500, 2000, 2500, 4000],
+        load_below_ckw: None,
         mf: &[1, 1, 1, 20],
     },
     Tariff {
@@ -863,6 +875,7 @@ static TARIFFS: &[Tariff] = &[
         profile: Profile::Flat,
         units: &[(0, 300), (500, 1500), (900, 4000), (1000, 9000)],
         loads_ckw: &[500, 750, 1000, 1200, 1500, 2000, 2500],
+        load_below_ckw: None,
         mf: &[1],
     },
     Tariff {
@@ -873,6 +886,7 @@ static TARIFFS: &[Tariff] = &[
         profile: Profile::Flat,
         units: &[(0, 5000), (500, 25000), (900, 80000), (1000, 200000)],
         loads_ckw: &[3000, 5000, 7500, 10000, 15000, 20000, 30000, 50000],
+        load_below_ckw: None,
         mf: &[20, 40, 40, 60, 80],
     },
     Tariff {
@@ -883,6 +897,7 @@ static TARIFFS: &[Tariff] = &[
         profile: Profile::Flat,
         units: &[(0, 150000), (500, 500000), (1000, 2000000)],
         loads_ckw: &[60000, 100000, 150000, 250000, 400000, 500000],
+        load_below_ckw: None,
         mf: &[80, 160, 200, 400],
     },
     Tariff {
@@ -893,6 +908,7 @@ static TARIFFS: &[Tariff] = &[
         profile: Profile::Irrigation,
         units: &[(0, 200), (500, 1500), (1000, 8000)],
         loads_ckw: &[750, 1120, 1500, 1870, 2240, 3730],
+        load_below_ckw: None,
         mf: &[1],
     },
     Tariff {
@@ -903,6 +919,7 @@ static TARIFFS: &[Tariff] = &[
         profile: Profile::Irrigation,
         units: &[(0, 300), (500, 2000), (1000, 10000)],
         loads_ckw: &[1120, 1500, 1870, 2240, 3000, 3730, 5600],
+        load_below_ckw: None,
         mf: &[1],
     },
     Tariff {
@@ -913,6 +930,7 @@ static TARIFFS: &[Tariff] = &[
         profile: Profile::Nights,
         units: &[(0, 200), (500, 1200), (1000, 6000)],
         loads_ckw: &[200, 500, 1000, 1500, 3000],
+        load_below_ckw: None,
         mf: &[1],
     },
     Tariff {
@@ -923,6 +941,7 @@ static TARIFFS: &[Tariff] = &[
         profile: Profile::Weather,
         units: &[(0, 2000), (500, 8000), (1000, 40000)],
         loads_ckw: &[5000, 10000, 20000, 50000],
+        load_below_ckw: None,
         mf: &[20, 40],
     },
     Tariff {
@@ -933,6 +952,7 @@ static TARIFFS: &[Tariff] = &[
         profile: Profile::Flat,
         units: &[(0, 50), (500, 300), (1000, 2000)],
         loads_ckw: &[200, 300, 500, 1000],
+        load_below_ckw: None,
         mf: &[1],
     },
 ];
@@ -1560,6 +1580,11 @@ impl Generator {
         } else {
             pick(rng, tariff.loads_ckw).copied().unwrap_or(100)
         };
+        // Never at or above the tariff's load limit (the tables already keep A-1a at most
+        // 4.99 kW and A-2a at most 4.5 kW; a test checks that this never has to act).
+        if let Some(below) = tariff.load_below_ckw {
+            c.load_ckw = c.load_ckw.min(below.saturating_sub(1));
+        }
         // What the load can draw: at most a 70 % load factor over a 720-hour month, so even
         // the peak season stays well inside the server's plausibility check (3 x load x 24 h).
         let base = base.min(u64::from(c.load_ckw) * 504 / 100).max(1);
@@ -2561,6 +2586,126 @@ mod tests {
             write_consumers(&o, &mut Vec::new()),
             Err(GenerateError::TooManyConsumers { .. })
         ));
+    }
+
+    #[test]
+    fn load_tables_stay_below_the_tariff_load_limits() {
+        for t in TARIFFS {
+            if let Some(below) = t.load_below_ckw {
+                assert!(
+                    t.loads_ckw.iter().all(|l| *l < below),
+                    "{}: {:?} not all below {below}",
+                    t.code,
+                    t.loads_ckw
+                );
+                assert!(!t.tou, "{}", t.code);
+            }
+        }
+        let limited: Vec<_> = TARIFFS
+            .iter()
+            .filter(|t| t.load_below_ckw == Some(500))
+            .map(|t| t.code)
+            .collect();
+        assert_eq!(limited, ["A-1a", "A-2a"]);
+    }
+
+    /// BILLING-RULES 1.1 / 2.4 and S.R.O. 279's `sanctioned_load_below_kw`: A-1a and A-2a are
+    /// for sanctioned loads below 5 kW (a bill at 5 kW or more is refused); larger homes and
+    /// shops are A-1b / A-2c (TOU). Every generated master row also passes the checks the
+    /// billing crate offers for the consumer master (tariff load limit on the cycle's date,
+    /// TOU flag where the data states it, employee grade and status).
+    #[test]
+    fn generated_loads_fit_their_tariffs() {
+        let book = billing::TariffBook::builtin().unwrap();
+        let mut small_max = HashMap::new();
+        let mut large_min = HashMap::new();
+        let mut units: HashMap<&str, Vec<u64>> = HashMap::new();
+        for (seed, disco, cycle) in [
+            (3u64, "MEPCO", (2026, 11)),
+            (17, "LESCO", (2026, 3)),
+            (29, "PESCO", (2026, 8)),
+        ] {
+            let o = GenerateOptions {
+                consumers: 20_000,
+                seed,
+                disco: disco.to_string(),
+                cycle: YearMonth {
+                    year: cycle.0,
+                    month: cycle.1,
+                },
+            };
+            let date = chrono::NaiveDate::from_ymd_opt(cycle.0, cycle.1, 28).unwrap();
+            let (text, _) = gen_string(|w| write_consumers(&o, w));
+            for line in text.lines().skip(1) {
+                let f = split_csv(line);
+                let tariff = TARIFFS.iter().find(|t| t.code == f[9]).unwrap();
+                let code = tariff.code;
+                let load: rust_decimal::Decimal = f[10].parse().unwrap();
+                match code {
+                    "A-1a" | "A-2a" => {
+                        assert!(load < rust_decimal::Decimal::from(5), "{line}");
+                        let m = small_max.entry(code).or_insert(load);
+                        *m = (*m).max(load);
+                    }
+                    "A-1b" | "A-2c" => {
+                        assert!(load >= rust_decimal::Decimal::from(5), "{line}");
+                        let m = large_min.entry(code).or_insert(load);
+                        *m = (*m).min(load);
+                    }
+                    _ => {}
+                }
+                if code.starts_with("A-1") {
+                    let h: u64 = f[23]
+                        .split(';')
+                        .map(|e| e.split_once(':').unwrap().1.parse::<u64>().unwrap())
+                        .sum();
+                    units.entry(code).or_default().push(h);
+                }
+                // The bill engine's own load check on the cycle's date (sanctioned load; the
+                // MDI is the reading's): accepted, or refused only for a tariff whose rates
+                // are not public (D-1a, D-2b, G-1, H-1, E-1 in 2026).
+                match book.check_load(code, date, load, rust_decimal::Decimal::ZERO) {
+                    Ok(()) | Err(billing::BillingError::RateNotPublic { .. }) => {}
+                    Err(e) => panic!("{line}: {e}"),
+                }
+                assert!(load <= rust_decimal::Decimal::from(billing::MAX_LOAD_KW));
+                if let Some(tou) = book.is_tou(code) {
+                    assert_eq!(tou, tariff.tou, "{code}");
+                    assert_eq!(f[18], if tou { "t" } else { "f" }, "{line}");
+                }
+                if !f[20].is_empty() {
+                    assert!(book.employee_grade_known(f[20].parse().unwrap()), "{line}");
+                    assert!(billing::ServiceStatus::parse(&f[21]).is_some(), "{line}");
+                }
+            }
+        }
+        // A realistic mix: A-1a homes go up to 4.99 kW, shops up to 4.5 kW; TOU homes and
+        // shops start at 5 kW, and TOU homes use more (median of six months' units).
+        assert_eq!(
+            small_max.get("A-1a").map(|d| d.to_string()),
+            Some("4.99".into())
+        );
+        assert_eq!(
+            small_max.get("A-2a").map(|d| d.to_string()),
+            Some("4.50".into())
+        );
+        assert_eq!(
+            large_min.get("A-1b").map(|d| d.to_string()),
+            Some("5.00".into())
+        );
+        assert_eq!(
+            large_min.get("A-2c").map(|d| d.to_string()),
+            Some("5.00".into())
+        );
+        let median = |v: &mut Vec<u64>| {
+            v.sort_unstable();
+            v[v.len() / 2]
+        };
+        let a1b = units.get_mut("A-1b").unwrap();
+        assert!(a1b.len() > 400, "{} A-1b homes", a1b.len());
+        let m1b = median(a1b);
+        let m1a = median(units.get_mut("A-1a").unwrap());
+        assert!(m1b > 4 * m1a, "A-1b median {m1b}, A-1a median {m1a}");
     }
 
     #[test]

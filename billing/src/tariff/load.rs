@@ -321,6 +321,14 @@ struct RawTariff {
     /// is refused (the consumer belongs on another tariff).
     #[serde(default)]
     max_load_kw: Option<String>,
+    /// Exclusive limit on the sanctioned load (e.g. A-1a / A-2a: below 5 kW, BILLING-RULES
+    /// 1.1); at or above it the bill is refused. Not with `max_load_kw`.
+    #[serde(default)]
+    sanctioned_load_below_kw: Option<String>,
+    /// Where a consumer over the load limit belongs (tariff codes of the same category, e.g.
+    /// `["A-1b"]`), named in the refusal. Only with a limit.
+    #[serde(default)]
+    over_limit_tariffs: Option<Vec<String>>,
     #[serde(default)]
     #[allow(dead_code)]
     description: Option<String>,
@@ -329,6 +337,10 @@ struct RawTariff {
     note: Option<String>,
     #[serde(default)]
     missing: bool,
+    /// Billed on peak / off-peak registers. Implied by `pricing` (`tou` = true; given, it must
+    /// agree); on a `missing = true` entry it records the metering the data cannot price.
+    #[serde(default)]
+    tou: Option<bool>,
     #[serde(default)]
     confirmed: Option<bool>,
     #[serde(default)]
@@ -393,8 +405,9 @@ struct RawFpa {
     sro: String,
     #[serde(default)]
     bill_months: Option<Vec<String>>,
+    /// Required (BILLING-RULES 3.2: FPA is not charged to lifeline): `[]` states "none".
     #[serde(default)]
-    exempt_bands: Vec<String>,
+    exempt_bands: Option<Vec<String>>,
     #[serde(default)]
     exempt_categories: Vec<String>,
     #[serde(default = "yes")]
@@ -414,8 +427,9 @@ struct RawQta {
     rate: Option<String>,
     sro: String,
     bill_months: Vec<String>,
+    /// Required (BILLING-RULES 3.2: QTA is not charged to lifeline): `[]` states "none".
     #[serde(default)]
-    exempt_bands: Vec<String>,
+    exempt_bands: Option<Vec<String>>,
     #[serde(default)]
     exempt_categories: Vec<String>,
     #[serde(default = "yes")]
@@ -645,6 +659,29 @@ fn exempt(item: &str, bands: &[String], categories: &[String]) -> Result<Exempt,
     })
 }
 
+/// The `exempt_bands` of an `[[fpa]]` / `[[qta]]` entry, which must be given: an omitted list
+/// used to mean "exempt none" and silently charged lifeline consumers, whom BILLING-RULES 3.2
+/// exempts from both; an operator who really exempts no band writes `exempt_bands = []`.
+fn required_bands<'a>(
+    item: &str,
+    what: &str,
+    bands: &'a Option<Vec<String>>,
+) -> Result<&'a [String], BillingError> {
+    bands.as_deref().ok_or_else(|| {
+        invalid(
+            item,
+            "exempt_bands",
+            format!(
+                "required on every [[{what}]] entry: list the bands the decision exempts \
+                 (BILLING-RULES 3.2: {upper} is not charged to lifeline consumers, \
+                 e.g. exempt_bands = [\"lifeline\"]), or write exempt_bands = [] if it \
+                 exempts none",
+                upper = what.to_uppercase()
+            ),
+        )
+    })
+}
+
 fn base_mask(item: &str, field: &'static str, names: &[String]) -> Result<u16, BillingError> {
     let mut m = 0u16;
     for n in names {
@@ -807,17 +844,124 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             }
             let confirmed = rt.confirmed.unwrap_or(rs.confirmed);
             let kind = compile_tariff(&titem, rt)?;
+            let tou = match (&kind, rt.tou) {
+                (TariffKind::Missing, stated) => stated,
+                (k, stated) => {
+                    let priced = matches!(k, TariffKind::Tou(_));
+                    if stated.is_some_and(|s| s != priced) {
+                        return Err(invalid(
+                            &titem,
+                            "tou",
+                            format!(
+                                "tou = {} contradicts pricing = {:?}",
+                                !priced,
+                                rt.pricing.as_deref().unwrap_or("")
+                            ),
+                        ));
+                    }
+                    Some(priced)
+                }
+            };
+            // One code, one metering (TOU or not) across the applicable schedules, as for
+            // the category: `TariffBook::is_tou` answers per code.
+            if let (Some(tou), false) = (tou, determined) {
+                let earlier = book
+                    .tariffs
+                    .iter()
+                    .chain(&st.tariffs)
+                    .find(|t| *t.code == *rt.code && t.tou.is_some_and(|x| x != tou));
+                if let Some(e) = earlier {
+                    return Err(invalid(
+                        &titem,
+                        "tou",
+                        format!(
+                            "{} is {}TOU here but {}TOU in a schedule loaded earlier ({})",
+                            rt.code,
+                            if tou { "" } else { "not " },
+                            if tou { "not " } else { "" },
+                            e.source
+                        ),
+                    ));
+                }
+            }
             let label = format!("{}@{}", rs.id, from);
             let max_load_kw = rt
                 .max_load_kw
                 .as_deref()
-                .map(|v| nonneg(&titem, "max_load_kw", v, 1_000_000))
+                .map(|v| nonneg(&titem, "max_load_kw", v, crate::bill::MAX_LOAD_KW))
                 .transpose()?;
+            let load_below_kw = rt
+                .sanctioned_load_below_kw
+                .as_deref()
+                .map(|v| {
+                    nonneg(
+                        &titem,
+                        "sanctioned_load_below_kw",
+                        v,
+                        crate::bill::MAX_LOAD_KW,
+                    )
+                })
+                .transpose()?;
+            if load_below_kw.is_some_and(|v| v.is_zero()) {
+                return Err(invalid(
+                    &titem,
+                    "sanctioned_load_below_kw",
+                    "must be above 0 (no load would be accepted)",
+                ));
+            }
+            if max_load_kw.is_some() && load_below_kw.is_some() {
+                return Err(invalid(
+                    &titem,
+                    "sanctioned_load_below_kw",
+                    "give one load limit: max_load_kw (inclusive, sanctioned load / MDI) or \
+                     sanctioned_load_below_kw (exclusive, sanctioned load)",
+                ));
+            }
+            let over_limit: Vec<Box<str>> = match &rt.over_limit_tariffs {
+                None => Vec::new(),
+                Some(_) if max_load_kw.is_none() && load_below_kw.is_none() => {
+                    return Err(invalid(
+                        &titem,
+                        "over_limit_tariffs",
+                        "only with max_load_kw or sanctioned_load_below_kw",
+                    ))
+                }
+                Some(list) if list.is_empty() => {
+                    return Err(invalid(
+                        &titem,
+                        "over_limit_tariffs",
+                        "empty: omit it, or name the tariffs for larger loads",
+                    ))
+                }
+                Some(list) => {
+                    let mut seen = HashSet::new();
+                    for c in list {
+                        if c.trim().is_empty() || c.trim() != c || !seen.insert(c.as_str()) {
+                            return Err(invalid(
+                                &titem,
+                                "over_limit_tariffs",
+                                format!("{c:?} is blank, padded or listed twice"),
+                            ));
+                        }
+                    }
+                    list.iter().map(|c| c.as_str().into()).collect()
+                }
+            };
+            if over_limit.iter().any(|c| **c == *rt.code) {
+                return Err(invalid(
+                    &titem,
+                    "over_limit_tariffs",
+                    "names the tariff itself",
+                ));
+            }
             let tariff = Tariff {
                 schedule: sched_idx,
                 code: rt.code.as_str().into(),
                 category: rt.category.as_str().into(),
                 max_load_kw,
+                load_below_kw,
+                over_limit,
+                tou,
                 confirmed,
                 source: unconfirmed(label, confirmed),
                 kind,
@@ -830,20 +974,63 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
         }
     }
 
+    // Tariffs named by `over_limit_tariffs` exist (in the book or this file) in the same
+    // category: a consumer over a load limit is moved, not re-categorised.
+    for t in st.tariffs.iter().chain(&st.det_tariffs) {
+        for target in &t.over_limit {
+            let known = book.category_of(target).or_else(|| {
+                st.tariffs
+                    .iter()
+                    .find(|x| x.code == *target)
+                    .map(|x| &*x.category)
+            });
+            let item = format!("schedule {} tariff {}", st.schedules[t.schedule].id, t.code);
+            match known {
+                None => {
+                    return Err(invalid(
+                        &item,
+                        "over_limit_tariffs",
+                        format!("{target} is not a tariff code of any loaded schedule"),
+                    ))
+                }
+                Some(c) if c != &*t.category => {
+                    return Err(invalid(
+                        &item,
+                        "over_limit_tariffs",
+                        format!("{target} is {c}, not {}", t.category),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
     // ---- FPA
-    // The latest revision loaded per fuel month: a file may add revision latest + 1 only.
-    let mut fuel: HashMap<YearMonth, u32> = HashMap::new();
+    // The entry in force per fuel month (highest revision, the last loaded on a tie) and
+    // whether it is a `missing = true` placeholder. A file may add revision latest + 1; a real
+    // notification may also replace a placeholder at any revision >= the placeholder's (the
+    // placeholder says "not notified yet", so revision 0 of the real decision is not a
+    // revision of anything); a second real entry of one revision stays a duplicate.
+    let mut fuel: HashMap<YearMonth, (u32, bool)> = HashMap::new();
     for f in &book.fpa {
-        let r = fuel.entry(f.fuel_month).or_insert(f.revision);
-        *r = (*r).max(f.revision);
+        let r = fuel
+            .entry(f.fuel_month)
+            .or_insert((f.revision, f.rate.is_none()));
+        if f.revision >= r.0 {
+            *r = (f.revision, f.rate.is_none());
+        }
     }
     for rf in &raw.fpa {
         let item = format!("fpa {}", rf.fuel_month);
         let fm = month(&item, "fuel_month", &rf.fuel_month)?;
-        let expected = fuel.get(&fm).map_or(0, |r| r.saturating_add(1));
-        if rf.revision != expected {
+        let expected = fuel.get(&fm).map_or(0, |(r, _)| r.saturating_add(1));
+        let replaces_placeholder = matches!(
+            fuel.get(&fm),
+            Some((latest, true)) if !rf.missing && rf.revision >= *latest
+        );
+        if rf.revision != expected && !replaces_placeholder {
             return Err(match fuel.get(&fm) {
-                Some(latest) if rf.revision <= *latest => BillingError::Duplicate {
+                Some((latest, _)) if rf.revision <= *latest => BillingError::Duplicate {
                     kind: "FPA fuel month",
                     key: format!(
                         "{fm} revision {} (revision {latest} is loaded; a revised notification is loaded as revision = {expected})",
@@ -857,7 +1044,8 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
                 ),
             });
         }
-        fuel.insert(fm, rf.revision);
+        fuel.insert(fm, (rf.revision, rf.missing));
+        let fpa_bands = required_bands(&item, "fpa", &rf.exempt_bands)?;
         let rev = rf.revision;
         let rate = match (&rf.rate, rf.missing) {
             (Some(r), false) => Some(dec(&item, "rate", r, MAX_RATE_RS_PER_KWH)?),
@@ -897,7 +1085,8 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             fuel_month: fm,
             revision: rev,
             rate,
-            exempt: exempt(&item, &rf.exempt_bands, &rf.exempt_categories)?,
+            sro: rf.sro.as_str().into(),
+            exempt: exempt(&item, fpa_bands, &rf.exempt_categories)?,
             confirmed: rf.confirmed,
             label: unconfirmed(label, rf.confirmed),
         });
@@ -911,15 +1100,23 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
     }
 
     // ---- QTA
-    let mut quarters: HashSet<String> = book.qta.iter().map(|q| q.quarter.to_string()).collect();
+    // Quarter -> whether the entry in force is a `missing = true` placeholder: a real decision
+    // replaces a placeholder of its quarter (as for FPA); anything else is a duplicate.
+    let mut quarters: HashMap<String, bool> = HashMap::new();
+    for q in &book.qta {
+        quarters.insert(q.quarter.to_string(), q.rate.is_none());
+    }
     for rq in &raw.qta {
         let item = format!("qta {}", rq.quarter);
-        if !quarters.insert(rq.quarter.clone()) {
+        let replaces_placeholder = quarters.get(&rq.quarter) == Some(&true) && !rq.missing;
+        if quarters.contains_key(&rq.quarter) && !replaces_placeholder {
             return Err(BillingError::Duplicate {
                 kind: "QTA quarter",
                 key: rq.quarter.clone(),
             });
         }
+        quarters.insert(rq.quarter.clone(), rq.missing);
+        let qta_bands = required_bands(&item, "qta", &rq.exempt_bands)?;
         let rate = match (&rq.rate, rq.missing) {
             (Some(r), false) => Some(dec(&item, "rate", r, MAX_RATE_RS_PER_KWH)?),
             (None, true) => None,
@@ -938,7 +1135,8 @@ pub(super) fn stage(book: &TariffBook, text: &str, proposal: bool) -> Result<Sta
             ver: tag(format!("QTA {}", rq.quarter), rq.confirmed),
             quarter: rq.quarter.as_str().into(),
             rate,
-            exempt: exempt(&item, &rq.exempt_bands, &rq.exempt_categories)?,
+            sro: rq.sro.as_str().into(),
+            exempt: exempt(&item, qta_bands, &rq.exempt_categories)?,
             confirmed: rq.confirmed,
             label: unconfirmed(label, rq.confirmed),
         });
