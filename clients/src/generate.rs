@@ -40,7 +40,16 @@ use billing::reference::{Reference, ReferenceError};
 use billing::YearMonth;
 
 /// Header of `consumers.csv`.
-pub const CONSUMERS_HEADER: &str = "reference,customer_id,name,address,disco,circle,division,subdivision,batch,tariff,sanctioned_load_kw,phase,meter_no,multiplying_factor,connection_date,status,owner_type,province,tou,atl,employee_grade,employee_status,arrears,history,disconnected_from,strn";
+pub const CONSUMERS_HEADER: &str = "reference,customer_id,name,address,disco,circle,division,subdivision,batch,tariff,sanctioned_load_kw,phase,meter_no,multiplying_factor,connection_date,status,owner_type,province,tou,atl,employee_grade,employee_status,arrears,history,disconnected_from,strn,meter_digits";
+
+/// Digits of a generated meter's registers: 5 on single-phase meters, 6 on three-phase.
+fn register_digits(phase: u8) -> u64 {
+    if phase == 1 {
+        5
+    } else {
+        6
+    }
+}
 /// Header of `readings.csv`.
 pub const READINGS_HEADER: &str = "reference,cycle,reading_date,previous_reading_date,offpeak_previous,offpeak_present,peak_previous,peak_present,mdi_kw,power_factor,reading_code";
 /// Header of `payments.csv`.
@@ -1715,7 +1724,7 @@ impl Generator {
         let pday = (c.batch as u32 + rng.fr(0..=1)).clamp(1, days_in_month(py, pm));
         let period_days = u64::from(days_in_month(py, pm) - pday + day);
         let units = c.current_units * period_days / 30;
-        let modulus: u64 = if c.phase == 1 { 100_000 } else { 1_000_000 };
+        let modulus: u64 = 10u64.pow(register_digits(c.phase) as u32);
         let mf = u64::from(c.mf.max(1));
         let defective = rng.fr(0..1000) < 5;
         let mut rolled = false;
@@ -2235,6 +2244,9 @@ impl Generator {
         // the reference so the random stream (and every other field) is unchanged.
         let strn = tariff.code.starts_with('B') && c.reference % 10 < 7;
         buf.extend_from_slice(if strn { b"true" } else { b"false" });
+        buf.push(b',');
+        // The register size the readings wrap at (`reading`): 5 digits single-phase, 6 three.
+        push_u64(buf, register_digits(c.phase));
         buf.push(b'\n');
     }
 
@@ -2722,7 +2734,7 @@ mod tests {
             let mut refs = HashSet::new();
             for line in text.lines().skip(1) {
                 let f = split_csv(line);
-                assert_eq!(f.len(), 26, "{line}");
+                assert_eq!(f.len(), 27, "{line}");
                 assert_eq!(f[4], d.name);
                 let province = f[17].as_str();
                 let ok = match d.name {
@@ -2789,7 +2801,12 @@ mod tests {
                 quoted += 1;
             }
             let f = split_csv(line);
-            assert_eq!(f.len(), 26, "{line}");
+            assert_eq!(f.len(), 27, "{line}");
+            assert_eq!(
+                f[26],
+                if f[11] == "1" { "5" } else { "6" },
+                "meter digits by phase"
+            );
             let r: Reference = f[0].parse().unwrap();
             assert_eq!(f[0].len(), 14);
             assert!(f[0].bytes().all(|b| b.is_ascii_digit()));

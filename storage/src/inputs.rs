@@ -111,13 +111,11 @@ impl<'a> CycleRun<'a> {
                 )
             }
         };
-        let employee = match (c.employee_grade, c.employee_status.as_deref()) {
+        let employee = match (
+            c.employee_grade,
+            c.employee_status.as_deref().and_then(ServiceStatus::parse),
+        ) {
             (Some(bps), Some(status)) => {
-                let status = if status.eq_ignore_ascii_case("retired") {
-                    ServiceStatus::Retired
-                } else {
-                    ServiceStatus::InService
-                };
                 employee_entitlement_kwh(self.book, bps, status, self.issue_date).map(|monthly| {
                     Employee {
                         bps,

@@ -369,6 +369,61 @@ impl State {
                     "sanctioned load cannot be negative".into(),
                     "22003",
                 );
+            } else if c.sanctioned_load_kw > rust_decimal::Decimal::from(billing::MAX_LOAD_KW) {
+                err(
+                    "sanctioned_load_kw",
+                    format!(
+                        "numeric field overflow: sanctioned load above {} kW",
+                        billing::MAX_LOAD_KW
+                    ),
+                    "22003",
+                );
+            }
+            // The TOU flag is the tariff's metering: a contradiction could never be billed.
+            if let Some(tou) = self.book.is_tou(&c.tariff) {
+                if tou != c.tou {
+                    err(
+                        "tou",
+                        format!(
+                            "tariff {} is {} metered: tou must be {}",
+                            c.tariff,
+                            if tou {
+                                "TOU (peak / off-peak)"
+                            } else {
+                                "not TOU"
+                            },
+                            if tou { "true" } else { "false" }
+                        ),
+                        "22023",
+                    );
+                }
+            }
+            match (c.employee_grade, c.employee_status.as_deref()) {
+                (Some(g), _) if !self.book.employee_grade_known(g) => err(
+                    "employee_grade",
+                    format!("no BPS grade {g} in the employee free-units table"),
+                    "22023",
+                ),
+                (Some(_), None) => err(
+                    "employee_status",
+                    "an employee (employee_grade given) needs employee_status".into(),
+                    "23502",
+                ),
+                (None, Some(_)) => err(
+                    "employee_grade",
+                    "employee_status given without employee_grade".into(),
+                    "23502",
+                ),
+                (_, Some(s)) if billing::ServiceStatus::parse(s).is_none() => err(
+                    "employee_status",
+                    format!(
+                        "unknown employee status {:?} (known: {})",
+                        s.chars().take(32).collect::<String>(),
+                        billing::ServiceStatus::NAMES.join(", ")
+                    ),
+                    "22023",
+                ),
+                _ => {}
             }
             if c.opening_arrears_paisa.abs() > MAX_AMOUNT_PAISA {
                 err(

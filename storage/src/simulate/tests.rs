@@ -487,7 +487,7 @@ fn a_rebill_keeps_its_arrears_and_the_next_cycle_carries_everything_after() {
     store
         .load_tariff(
             "fca-2026-09.toml",
-            "[[fpa]]\nfuel_month = \"2026-09\"\nrate = \"1.5000\"\nsro = \"late FCA (test)\"\n",
+            "[[fpa]]\nfuel_month = \"2026-09\"\nrate = \"1.5000\"\nsro = \"late FCA (test)\"\nexempt_bands = [\"lifeline\"]\n",
         )
         .unwrap();
     store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
@@ -771,4 +771,53 @@ fn rollover_follows_the_meter_s_register_digits() {
         e.contains("does not fit the meter's 6-digit register"),
         "{e}"
     );
+}
+
+/// Master rows that could never be billed are refused at COPY, each naming its column: a TOU
+/// flag against the tariff's metering, an unknown BPS grade or service status, a status
+/// without a grade, a sanctioned load beyond any bill.
+#[test]
+fn master_rows_that_could_never_be_billed_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    let mut tou = consumer(70, "A-1a", "2", 100, false);
+    tou.tou = true;
+    let mut grade = consumer(71, "A-1a", "2", 100, true);
+    grade.employee_grade = Some(99);
+    let mut status = consumer(72, "A-1a", "2", 100, true);
+    status.employee_status = Some("on leave".into());
+    let mut orphan = consumer(73, "A-1a", "2", 100, false);
+    orphan.employee_status = Some("retired".into());
+    let mut huge = consumer(74, "B-3", "99999999999", 100, false);
+    huge.tou = true;
+    let Err(StorageError::Rows(errs)) =
+        store.insert_consumers(vec![tou, grade, status, orphan, huge])
+    else {
+        panic!("accepted");
+    };
+    let got: Vec<(usize, &str, &str)> =
+        errs.iter().map(|e| (e.row, e.column, e.sqlstate)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (0, "tou", "22023"),
+            (1, "employee_grade", "22023"),
+            (2, "employee_status", "22023"),
+            (3, "employee_grade", "23502"),
+            (4, "sanctioned_load_kw", "22003"),
+        ],
+        "{errs:?}"
+    );
+    assert!(
+        errs[0].reason.contains("A-1a is not TOU metered"),
+        "{}",
+        errs[0].reason
+    );
+    assert!(store.read().consumers.is_empty());
+    // A retired employee and a TOU tariff with its flag load.
+    let mut ok = consumer(75, "A-1a", "2", 100, true);
+    ok.employee_status = Some("retired".into());
+    let mut a1b = consumer(76, "A-1b", "6", 100, false);
+    a1b.tou = true;
+    store.insert_consumers(vec![ok, a1b]).unwrap();
 }
