@@ -582,12 +582,37 @@ async fn hostile_input_never_bricks_the_store() {
         msg.contains("previous_reading_date") && msg.contains(&read_on),
         "{msg}"
     );
-    // Units far beyond what the consumer's load can draw are refused, not billed.
-    let huge = present.parse::<u64>().unwrap() + 9_000_000;
+    // Units far beyond what the consumer's load can draw are refused, not billed: on the
+    // smallest load, 3 x ceil(load) x 24 h x days + 500 kWh (fits its register, wrapping).
+    let small = rows(
+        &c.simple_query(
+            "SELECT k.reference, ceil(k.sanctioned_load_kw), k.meter_digits, r.offpeak_present, \
+             r.reading_date FROM consumers k JOIN readings r ON r.reference = k.reference \
+             WHERE NOT k.tou AND k.multiplying_factor = 1 AND r.reading_code = 'OK' \
+             ORDER BY k.sanctioned_load_kw, k.reference LIMIT 1",
+        )
+        .await
+        .unwrap(),
+    );
+    let (s_ref, load, digits, s_present, s_read) = (
+        &small[0][0],
+        small[0][1].parse::<f64>().unwrap() as u64,
+        small[0][2].parse::<u32>().unwrap(),
+        small[0][3].parse::<u64>().unwrap(),
+        &small[0][4],
+    );
+    let from = chrono::NaiveDate::parse_from_str(s_read, "%Y-%m-%d").unwrap();
+    let days = (chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap() - from).num_days() as u64;
+    let advance = 3 * load.max(1) * 24 * days + 500;
+    assert!(
+        advance < 10u64.pow(digits) / 10,
+        "advance {advance} on {digits} digits"
+    );
+    let huge = (s_present + advance) % 10u64.pow(digits);
     let e = copy_text(
         &c,
         rd,
-        &format!("{r},2026-12,2026-12-05,{read_on},{present},{huge},,,,,OK\n"),
+        &format!("{s_ref},2026-12,2026-12-05,{s_read},{s_present},{huge},,,,,OK\n"),
     )
     .await
     .unwrap_err();
