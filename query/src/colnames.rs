@@ -63,8 +63,8 @@ fn rename_query(q: &mut Query) {
         .collect();
     for (item, name) in select.projection.iter_mut().zip(&names) {
         let Some(name) = name else { continue };
-        let unique = names.iter().filter(|n| n.as_ref() == Some(name)).count() == 1
-            && !taken.contains(name);
+        let unique =
+            names.iter().filter(|n| n.as_ref() == Some(name)).count() == 1 && !taken.contains(name);
         if !unique {
             continue;
         }
@@ -102,7 +102,9 @@ mod tests {
     use datafusion::sql::sqlparser::parser::Parser;
 
     fn renamed(sql: &str) -> String {
-        let mut s = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap().remove(0);
+        let mut s = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .unwrap()
+            .remove(0);
         postgres_names(&mut s);
         s.to_string()
     }
@@ -122,12 +124,18 @@ mod tests {
             renamed("SELECT count(*), count(units), sum(x) AS total FROM bills"),
             "SELECT count(*), count(units), sum(x) AS total FROM bills"
         );
-        assert_eq!(renamed("SELECT reference, 1 FROM bills"), "SELECT reference, 1 FROM bills");
+        assert_eq!(
+            renamed("SELECT reference, 1 FROM bills"),
+            "SELECT reference, 1 FROM bills"
+        );
         // A cast column named like another item stays as it is.
         assert_eq!(
             renamed("SELECT units, units::text FROM bills"),
             "SELECT units, units::TEXT FROM bills"
         );
-        assert_eq!(renamed("CALL bill_cycle('MEPCO', '2026-11')"), "CALL bill_cycle('MEPCO', '2026-11')");
+        assert_eq!(
+            renamed("CALL bill_cycle('MEPCO', '2026-11')"),
+            "CALL bill_cycle('MEPCO', '2026-11')"
+        );
     }
 }

@@ -61,7 +61,11 @@ pub fn plan_copy_out(stmt: &Statement) -> Option<Result<CopyOutPlan, QueryError>
                 };
                 format!("SELECT {cols} FROM {table_name}")
             }
-            CopySource::Query(q) => q.to_string(),
+            CopySource::Query(q) => {
+                let mut q = q.clone();
+                crate::colnames::postgres_names_query(&mut q);
+                q.to_string()
+            }
         };
         let options = parse_options(options, legacy_options)?;
         Ok(CopyOutPlan { sql, options })

@@ -11,6 +11,7 @@
 //!
 //! Knows nothing of pgwire or sockets: `server` adapts these to the wire.
 
+pub mod colnames;
 pub mod commands;
 pub mod copy;
 pub mod copy_out;

@@ -81,6 +81,28 @@ fn is_correlated(sub: &Query) -> bool {
     found.is_break()
 }
 
+/// The SQL with PostgreSQL's result column names ([`query::colnames`]); `None` when it is
+/// unchanged, does not parse here, or reads the system catalogs (their queries alias
+/// what they need).
+pub fn with_postgres_names(sql: &str) -> Option<String> {
+    let lower = sql.to_lowercase();
+    if lower.contains("pg_") || lower.contains("information_schema") {
+        return None;
+    }
+    let mut stmts = SqlParser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    let mut changed = false;
+    for s in &mut stmts {
+        changed |= query::colnames::postgres_names(s);
+    }
+    changed.then(|| {
+        stmts
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}
+
 /// `Err` with 0A000 if the SQL would be silently rewritten into a wrong answer.
 pub fn check(sql: &str) -> PgWireResult<()> {
     let lower = sql.to_lowercase();
@@ -119,7 +141,10 @@ impl QueryParser for GuardedParser {
         C: ClientInfo + Unpin + Send + Sync,
     {
         check(sql)?;
-        self.inner.parse_sql(client, sql, types).await
+        match with_postgres_names(sql) {
+            Some(renamed) => self.inner.parse_sql(client, &renamed, types).await,
+            None => self.inner.parse_sql(client, sql, types).await,
+        }
     }
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
@@ -160,7 +185,10 @@ impl SimpleQueryHandler for GuardedSql {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         check(query)?;
-        SimpleQueryHandler::do_query(&*self.inner, client, query).await
+        match with_postgres_names(query) {
+            Some(renamed) => SimpleQueryHandler::do_query(&*self.inner, client, &renamed).await,
+            None => SimpleQueryHandler::do_query(&*self.inner, client, query).await,
+        }
     }
 }
 
