@@ -212,4 +212,4 @@ pub use periods::{
     split_accumulated, split_units, CorrectedBill, CorrectedMonth, EarlierMonth, MeterChange,
     MeterRegisters, ProvisionalBilled, ProvisionalEstimate, SplitMethod,
 };
-pub use tariff::{Disco, LoadSummary, TariffBook, TariffRow};
+pub use tariff::{AdjustmentRow, Disco, LoadSummary, TariffBook, TariffRow};

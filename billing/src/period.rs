@@ -66,7 +66,7 @@ impl YearMonth {
         i64::from(self.year) * 12 + i64::from(self.month) - 1
     }
 
-    fn from_index(index: i64) -> YearMonth {
+    pub(crate) fn from_index(index: i64) -> YearMonth {
         let year = index.div_euclid(12);
         let month = index.rem_euclid(12) + 1;
         YearMonth {

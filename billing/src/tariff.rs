@@ -111,6 +111,30 @@ impl std::fmt::Display for LoadSummary {
     }
 }
 
+/// One loaded FPA month or QTA quarter entry, for the SQL `adjustments` table: every
+/// revision and placeholder loaded, with the bill months it is charged on while in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdjustmentRow {
+    /// `FPA` or `QTA`.
+    pub kind: &'static str,
+    /// Fuel month (`2026-09`) or quarter (`CY2026-Q2`).
+    pub period: String,
+    /// FPA revision (0 = first notification); 0 for QTA.
+    pub revision: u32,
+    /// Bill months charging it, comma-separated; empty when a later revision replaced it.
+    pub bill_months: String,
+    /// Rs per kWh; `None` for a `missing = true` placeholder.
+    pub rate_rs_per_kwh: Option<Decimal>,
+    /// Exempt bands and categories, comma-separated.
+    pub exempt: String,
+    /// The notification (`sro`) or what a placeholder names.
+    pub notification: String,
+    pub confirmed: bool,
+    pub missing: bool,
+    /// Charged on some bill month now (not replaced by a revision or a notification).
+    pub in_force: bool,
+}
+
 /// One flat row for the SQL `tariffs` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TariffRow {
@@ -986,6 +1010,64 @@ impl TariffBook {
         self.holidays.sort_unstable();
     }
 
+    /// Every FPA / QTA entry loaded, in load order (SQL `adjustments`).
+    pub fn adjustment_rows(&self) -> Vec<AdjustmentRow> {
+        let months = |by_bill: &[(i64, usize)], i: usize| -> String {
+            by_bill
+                .iter()
+                .filter(|(_, j)| *j == i)
+                .map(|(m, _)| YearMonth::from_index(*m).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let exempt = |e: &Exempt| -> String {
+            [
+                Band::Lifeline,
+                Band::Protected,
+                Band::Unprotected,
+                Band::Tou,
+                Band::Flat,
+            ]
+            .iter()
+            .filter(|b| e.bands & b.bit() != 0)
+            .map(|b| b.as_str().to_string())
+            .chain(e.categories.iter().map(|c| c.to_string()))
+            .collect::<Vec<_>>()
+            .join(", ")
+        };
+        let fpa = self.fpa.iter().enumerate().map(|(i, f)| {
+            let bill_months = months(&self.fpa_by_bill, i);
+            AdjustmentRow {
+                kind: "FPA",
+                period: f.fuel_month.to_string(),
+                revision: f.revision,
+                in_force: !bill_months.is_empty(),
+                bill_months,
+                rate_rs_per_kwh: f.rate,
+                exempt: exempt(&f.exempt),
+                notification: f.sro.to_string(),
+                confirmed: f.confirmed,
+                missing: f.rate.is_none(),
+            }
+        });
+        let qta = self.qta.iter().enumerate().map(|(i, q)| {
+            let bill_months = months(&self.qta_by_bill, i);
+            AdjustmentRow {
+                kind: "QTA",
+                period: q.quarter.to_string(),
+                revision: 0,
+                in_force: !bill_months.is_empty(),
+                bill_months,
+                rate_rs_per_kwh: q.rate,
+                exempt: exempt(&q.exempt),
+                notification: q.sro.to_string(),
+                confirmed: q.confirmed,
+                missing: q.rate.is_none(),
+            }
+        });
+        fpa.chain(qta).collect()
+    }
+
     /// Flat rows for the SQL `tariffs` table (one per slab / TOU / flat / missing entry).
     pub fn rows(&self) -> Vec<TariffRow> {
         let mut out = Vec::new();
@@ -1220,6 +1302,52 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    /// `adjustment_rows` lists every FPA entry loaded: a revision replaces the first
+    /// notification on its bill months, which then shows none and is not in force.
+    #[test]
+    fn adjustment_rows_show_revisions_and_bill_months() {
+        let mut book = builtin();
+        let fpa = |rev: u32, rate: &str| {
+            format!(
+                "[[fpa]]\nfuel_month = \"2026-09\"\nrevision = {rev}\nrate = \"{rate}\"\n\
+                 sro = \"FCA Sep-2026 rev {rev}\"\nexempt_bands = [\"lifeline\"]\n"
+            )
+        };
+        book.load_toml(&fpa(0, "1.5")).unwrap();
+        book.load_toml(&fpa(1, "2.25")).unwrap();
+        let rows: Vec<AdjustmentRow> = book
+            .adjustment_rows()
+            .into_iter()
+            .filter(|r| r.kind == "FPA" && r.period == "2026-09")
+            .collect();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(
+            (
+                rows[0].revision,
+                rows[0].in_force,
+                rows[0].bill_months.as_str()
+            ),
+            (0, false, "")
+        );
+        assert_eq!(
+            (
+                rows[1].revision,
+                rows[1].in_force,
+                rows[1].bill_months.as_str()
+            ),
+            (1, true, "2026-11")
+        );
+        assert_eq!(rows[1].rate_rs_per_kwh, Some(dec!(2.25)));
+        assert_eq!(rows[1].exempt, "lifeline");
+        // QTA quarters of the shipped data are listed with their three bill months.
+        let q = book
+            .adjustment_rows()
+            .into_iter()
+            .find(|r| r.kind == "QTA" && r.period == "CY2026-Q2")
+            .unwrap();
+        assert_eq!(q.bill_months, "2026-09, 2026-10, 2026-11");
     }
 
     #[test]

@@ -52,10 +52,11 @@ pub enum TableKind {
     EmployerCost,
     Tariffs,
     InstallmentPlans,
+    Adjustments,
 }
 
 impl TableKind {
-    pub const ALL: [TableKind; 9] = [
+    pub const ALL: [TableKind; 10] = [
         TableKind::Consumers,
         TableKind::Readings,
         TableKind::Bills,
@@ -65,6 +66,7 @@ impl TableKind {
         TableKind::Payments,
         TableKind::Tariffs,
         TableKind::InstallmentPlans,
+        TableKind::Adjustments,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -77,6 +79,7 @@ impl TableKind {
             TableKind::EmployerCost => "employer_cost",
             TableKind::Tariffs => "tariffs",
             TableKind::InstallmentPlans => "installment_plans",
+            TableKind::Adjustments => "adjustments",
         }
     }
     pub fn schema(self) -> SchemaRef {
@@ -201,6 +204,18 @@ impl TableKind {
                 f("employees", DataType::Int64, false),
                 f("free_units", DataType::Int64, false),
                 f("concession", money(), false),
+            ],
+            TableKind::Adjustments => vec![
+                f("kind", text.clone(), false),
+                f("period", text.clone(), false),
+                f("revision", DataType::Int32, false),
+                f("bill_months", text.clone(), false),
+                f("rate_rs_per_kwh", DataType::Decimal128(12, 4), true),
+                f("exempt", text.clone(), false),
+                f("notification", text.clone(), false),
+                f("confirmed", DataType::Boolean, false),
+                f("missing", DataType::Boolean, false),
+                f("in_force", DataType::Boolean, false),
             ],
             TableKind::InstallmentPlans => vec![
                 f("reference", text.clone(), false),
@@ -665,6 +680,25 @@ pub fn installment_plans_batch(st: &State, p_ref: Option<Option<u64>>) -> DfResu
     )?)
 }
 
+/// Every FPA month and QTA quarter entry loaded (revisions and placeholders included).
+pub fn adjustments_batch(st: &State) -> DfResult<RecordBatch> {
+    let rows = st.book.adjustment_rows();
+    let r = &rows[..];
+    let cols: Vec<ArrayRef> = vec![
+        col_str(r, |a| a.kind),
+        col_str(r, |a| &a.period),
+        col_i32(r, |a| i32::try_from(a.revision).unwrap_or(i32::MAX)),
+        col_str(r, |a| &a.bill_months),
+        col_opt_dec(r, 12, 4, |a| a.rate_rs_per_kwh.map(|d| scaled(d, 4)))?,
+        col_str(r, |a| &a.exempt),
+        col_str(r, |a| &a.notification),
+        col_bool(r, |a| a.confirmed),
+        col_bool(r, |a| a.missing),
+        col_bool(r, |a| a.in_force),
+    ];
+    Ok(RecordBatch::try_new(TableKind::Adjustments.schema(), cols)?)
+}
+
 pub fn tariffs_batch(st: &State) -> DfResult<RecordBatch> {
     let rows = st.book.rows();
     let r = &rows[..];
@@ -847,6 +881,7 @@ impl StoreTable {
         };
         match self.kind {
             TableKind::Tariffs => v.push(whole(tariffs_batch(st)?)?),
+            TableKind::Adjustments => v.push(whole(adjustments_batch(st)?)?),
             TableKind::BillRefusals => v.push(whole(refusals_batch(st, p.reference)?)?),
             TableKind::EmployerCost => v.push(whole(employer_cost_batch(st)?)?),
             TableKind::InstallmentPlans => {
@@ -983,7 +1018,9 @@ impl TableProvider for StoreTable {
         Ok(filters
             .iter()
             .map(|f| match literal_eq(f) {
-                Some(("reference", _)) if self.kind != TableKind::Tariffs => {
+                Some(("reference", _))
+                    if !matches!(self.kind, TableKind::Tariffs | TableKind::Adjustments) =>
+                {
                     TableProviderFilterPushDown::Exact
                 }
                 Some(("cycle", v)) if self.cycle_pushdown() && v.parse::<YearMonth>().is_ok() => {

@@ -1150,6 +1150,26 @@ async fn late_fpa_rebill_difference_and_tariff_what_if() {
     ))
     .await
     .unwrap();
+    // The adjustments table lists both notifications; the revision is the one in force.
+    assert_eq!(
+        rows(
+            &c.simple_query(
+                "SELECT revision, bill_months, rate_rs_per_kwh, in_force FROM adjustments \
+                 WHERE kind = 'FPA' AND period = '2026-09' ORDER BY revision"
+            )
+            .await
+            .unwrap()
+        ),
+        vec![
+            vec!["0".to_string(), String::new(), "1.5000".into(), "f".into()],
+            vec![
+                "1".to_string(),
+                "2026-11".into(),
+                "2.2500".into(),
+                "t".into()
+            ],
+        ]
+    );
     c.simple_query(bill).await.unwrap();
     let third = payables(&c).await;
     let mut moved = 0;
