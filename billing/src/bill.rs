@@ -282,10 +282,10 @@ pub struct Bill {
 /// ([`BillLine::arithmetic`]: to the paisa; `gst_on_fpa` and `lps` to whole rupees), memo lines
 /// included (rate 0, amount 0). The exceptions are the summary lines `provisional_adjustment`
 /// and `accumulated_month`: each amount is a whole earlier month's bill (or its difference),
-/// quantity its kWh, rate 0 ([`LineArithmetic::Summary`]). A rate that is a quotient
-/// (`employee_free_units`: energy / units; `installment_markup`: % x days / days in year) is
-/// carried to 28 digits and the amount is computed from it, so the product still rounds to the
-/// amount. A tax slab's fixed part is its own line (`income_tax` 1 x 1,950, then `income_tax`
+/// quantity its kWh, rate 0 ([`LineArithmetic::Summary`]). Quantities and rates are at most 4
+/// decimals, as SQL prints them (`employee_free_units`: free kWh x the average energy rate to
+/// 4 decimals; `installment_markup`: balance x days / days in year, to 4 decimals, x the
+/// markup per year), so the printed line reproduces its amount. A tax slab's fixed part is its own line (`income_tax` 1 x 1,950, then `income_tax`
 /// excess x 12 %), and the minimum charge is 1 x the top-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BillLine {
@@ -1814,9 +1814,9 @@ pub(crate) fn compute_inner(
         if free_units > 0 {
             let energy = b.acc.sum(base::ENERGY);
             let free_d = Decimal::from(free_units);
-            // Credit = free units x (energy / units): the amount is the printed quantity x rate
-            // (the rate is the average energy rate, a quotient to 28 digits).
-            let rate = -(energy / units_d);
+            // Credit = free units x the average energy rate (energy / units, printed to 4
+            // decimals): the amount is the printed quantity x rate.
+            let rate = -crate::money::round_to(energy / units_d, 4);
             let amount = round_paisa(free_d * rate);
             let line = BillLine {
                 line: "employee_free_units",
@@ -1946,12 +1946,12 @@ pub(crate) fn compute_inner(
             rule: R_INSTALLMENT.pick(r.confirmed),
             source: Arc::clone(&r.label),
         });
-        let (rate, markup) = crate::installments::markup(r, due);
+        let (quantity, rate, markup) = crate::installments::markup(r, due);
         if !markup.is_zero() {
             markup_rs = round_paisa(markup);
             b.lines.push(BillLine {
                 line: "installment_markup",
-                quantity: due.outstanding_before_rs,
+                quantity,
                 rate,
                 amount_rs: markup_rs,
                 rule: R_INSTALLMENT_MARKUP.pick(r.confirmed),

@@ -186,16 +186,16 @@ pub(crate) fn validate(due: &InstallmentDue) -> Result<(), BillingError> {
 /// Markup of one installment: `(rate, unrounded amount)`, rate = markup fraction x days /
 /// days in year, amount = balance x rate (the line's quantity x rate). Zero for the first
 /// installment.
-pub(crate) fn markup(r: &InstallmentRule, due: &InstallmentDue) -> (Decimal, Decimal) {
+/// The markup line's (quantity, rate, amount): quantity = balance before the installment x
+/// days / days in year (rupee-years, to 4 decimals as printed), rate = the markup per year,
+/// amount = quantity x rate (so the printed line explains itself; it differs from the
+/// unrounded balance x % x days / year by under 0.00001 rupee).
+pub(crate) fn markup(r: &InstallmentRule, due: &InstallmentDue) -> (Decimal, Decimal, Decimal) {
     if due.first {
-        return (Decimal::ZERO, Decimal::ZERO);
+        return (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     }
     let days = Decimal::from(due.days);
     let year = Decimal::from(r.days_in_year);
-    // The amount is the printed quantity x rate (the rate a quotient to 28 digits), so the
-    // line explains itself; balance x % x days / year with one division last differs by less
-    // than 1e-15 rupees, so the rounded markup is the same but on an exact half paisa.
-    let rate = r.markup_fraction * days / year;
-    let amount = due.outstanding_before_rs * rate;
-    (rate, amount)
+    let quantity = crate::money::round_to(due.outstanding_before_rs * days / year, 4);
+    (quantity, r.markup_fraction, quantity * r.markup_fraction)
 }

@@ -61,7 +61,7 @@ pub fn split_paisa(amount: Decimal, n: u32) -> Option<Vec<Decimal>> {
 /// `round_dp_with_strategy(dp, MidpointAwayFromZero)` with a 64-bit fast path (bill amounts
 /// almost always fit): same result, pinned by the `fast_path_matches_rust_decimal` test.
 #[inline]
-fn round_to(amount: Decimal, dp: u32) -> Decimal {
+pub(crate) fn round_to(amount: Decimal, dp: u32) -> Decimal {
     let scale = amount.scale();
     if scale <= dp {
         return amount;

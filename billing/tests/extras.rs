@@ -589,9 +589,9 @@ fn employee_free_units_credit_after_a_normal_bill() {
     let bill = compute_bill_with(&book, &inp, &employee(7, ServiceStatus::InService, 0)).unwrap();
     assert!(bill.line("employee_free_units").is_none());
 
-    // Protected 150 units (1,704.50 energy, two slab lines), 50 left: pro-rata credit
-    // 1,704.50 x 50 / 150 = 568.1666.. -> 568.17, printed as 50 x -(1,704.50 / 150 =
-    // 11.3633..., to 28 digits) = -568.1666.. -> -568.17.
+    // Protected 150 units (1,704.50 energy, two slab lines), 50 left: the average energy
+    // rate 1,704.50 / 150 = 11.3633.. printed to 4 decimals, 11.3633; credit 50 x -11.3633 =
+    // -568.165 -> -568.17 (the unrounded pro-rata 568.1666.. rounds the same).
     let h = flat_history("2026-10", 6, 150);
     let p = input("IESCO", "A-1a", dec!(1.5), "2026-10", 150, &h);
     let bill = compute_bill_with(&book, &p, &employee(12, ServiceStatus::Retired, 50)).unwrap();
@@ -600,7 +600,7 @@ fn employee_free_units_credit_after_a_normal_bill() {
     let l = bill.line("employee_free_units").unwrap();
     assert_eq!(
         (l.quantity, l.rate),
-        (dec!(50), -(dec!(1704.50) / dec!(150)))
+        (dec!(50), dec!(-11.3633))
     );
 }
 

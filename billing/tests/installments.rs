@@ -145,11 +145,12 @@ fn later_installment_carries_pro_rata_markup() {
     // Balance Rs 20,000 before this installment of 5,000, 30 days after the previous one.
     let extras = with_installment(due(dec!(5000), dec!(20000), 30, false));
     let bill = compute_bill_with(book(), &base_input(), &extras).unwrap();
-    // Markup 20,000 x 14% x 30 / 365 = 84,000 / 365 = 230.1369.. -> 230.14.
+    // Markup 20,000 x 14% x 30 / 365 = 84,000 / 365 = 230.1369.. -> 230.14, printed as
+    // quantity = 20,000 x 30 / 365 = 1,643.8356 rupee-years (4 decimals) x rate 14 %:
+    // 230.136984 -> 230.14.
     let m = bill.line("installment_markup").unwrap();
-    assert_eq!(m.quantity, dec!(20000));
-    // Rate 0.14 x 30 / 365 = 0.0115068493..; quantity x rate rounds to the amount.
-    assert_eq!(m.rate, dec!(0.14) * dec!(30) / dec!(365));
+    assert_eq!(m.quantity, dec!(1643.8356));
+    assert_eq!(m.rate, dec!(0.14));
     assert_eq!(round_paisa(m.quantity * m.rate), dec!(230.14));
     assert_eq!(m.amount_rs, dec!(230.14));
     assert_eq!(m.block(), LineBlock::Installment);
@@ -592,20 +593,21 @@ proptest! {
         prop_assert_eq!(b.installment_balance_after_rs, before - principal);
         prop_assert_eq!(b.deferred_rs, Decimal::new(deferred_paisa, 2));
         // Markup: none on the first; else balance x (14% x days / 365) to the paisa: the
-        // printed quantity x rate (the rate a quotient to 28 digits). Within a paisa of
-        // balance x 14% x days / 365 computed with one division last (equal but on an exact
-        // half paisa).
-        let rate = dec!(0.14) * Decimal::from(days) / dec!(365);
+        // printed quantity (balance x days / 365 to 4 decimals) x 14 %. Within a paisa of
+        // balance x 14% x days / 365 unrounded (equal but within 0.00001 of a half paisa).
+        let quantity = (before * Decimal::from(days) / dec!(365))
+            .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        let rate = dec!(0.14);
         let expected = if first {
             Decimal::ZERO
         } else {
-            round_paisa(before * rate)
+            round_paisa(quantity * rate)
         };
         prop_assert_eq!(b.installment_markup_rs, expected);
         let one_division = round_paisa(before * dec!(0.14) * Decimal::from(days) / dec!(365));
         prop_assert!(first || (expected - one_division).abs() <= dec!(0.01));
         if let Some(m) = b.line("installment_markup") {
-            prop_assert_eq!((m.quantity, m.rate), (before, rate));
+            prop_assert_eq!((m.quantity, m.rate), (quantity, rate));
             prop_assert_eq!(round_paisa(m.quantity * m.rate), m.amount_rs);
         } else {
             prop_assert!(expected.is_zero());

@@ -276,7 +276,12 @@ fn grants_are_refused_outside_the_rule() {
     assert!(
         err(store.grant_installments(r, 3, Some(Decimal::new(1_001, 3)), None)).contains("paisa")
     );
-    assert!(err(store.grant_installments(r, 3, None, Some(day("2026-12-01")))).contains("before"));
+    assert!(err(store.grant_installments(r, 3, None, Some(day("2026-12-01"))))
+        .contains("must be between 2026-12-04"));
+    // Nor more than a billing month after it (a mistyped year would hold the deferred
+    // amount off every bill until then).
+    assert!(err(store.grant_installments(r, 3, None, Some(day("2030-01-01"))))
+        .contains("and 2027-01-04"));
     // Nothing was applied by the refusals.
     assert_eq!(balance(&store, r), owed);
     // Once per fiscal year; a second plan while one runs is refused too.
@@ -315,8 +320,14 @@ fn one_grant_per_fiscal_year() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("per fiscal year"), "{e}");
-    // A grant dated in the next fiscal year (from 1 July 2027) is accepted.
+    // The next bill is June 2027's (an accumulated reading since December), issued 1 July:
+    // a grant against it falls in the next fiscal year and is accepted.
+    let mut june = next_reading(25, "2027-06", 5_000 + 30 + 23 * 25 + 100);
+    june.previous_reading_date = day("2026-12-28");
+    june.offpeak_present = june.offpeak_previous + 600;
+    store.insert_readings(vec![june]).unwrap();
     store
-        .grant_installments(r, 2, None, Some(day("2027-07-01")))
+        .bill_cycle(DISCO, ym("2027-06"), Some(day("2027-07-01")))
         .unwrap();
+    store.grant_installments(r, 2, None, None).unwrap();
 }

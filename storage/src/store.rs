@@ -193,6 +193,9 @@ pub struct CycleSummary {
     pub elapsed_ms: u64,
 }
 
+/// Days after the latest bill's issue date a grant of installments may be dated.
+pub const GRANT_WINDOW_DAYS: i64 = 31;
+
 /// What `CALL grant_installments` did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GrantSummary {
@@ -1488,25 +1491,26 @@ impl State {
             .consumer_dyn
             .get(idx as usize)
             .ok_or_else(|| StorageError::UnknownKey(format!("no state for {reference:014}")))?;
-        let latest = self.latest_bill(reference);
-        let latest_issue = latest
+        // A grant splits what the latest bill left owing: it is dated from that bill's issue
+        // date to a billing month after it (a later date would hold the deferred amount off
+        // every bill until then).
+        let Some(issue) = self
+            .latest_bill(reference)
             .and_then(|(cb, i)| cb.bills.get(i as usize))
-            .map(|b| b.issue_date);
-        let granted_on = match (granted_on, latest_issue) {
-            (Some(g), Some(issue)) if g < issue => {
-                return Err(StorageError::Invalid(format!(
-                    "grant date {g} is before {issue}, the issue date of {reference:014}'s \
-                     latest bill"
-                )))
-            }
-            (Some(g), _) => g,
-            (None, Some(issue)) => issue,
-            (None, None) => {
-                return Err(StorageError::Invalid(format!(
-                    "{reference:014} has no bill yet: give the grant date"
-                )))
-            }
+            .map(|b| b.issue_date)
+        else {
+            return Err(StorageError::Invalid(format!(
+                "{reference:014} has no bill yet: installments are granted against a bill"
+            )));
         };
+        let last_day = issue + chrono::Duration::days(GRANT_WINDOW_DAYS);
+        let granted_on = granted_on.unwrap_or(issue);
+        if granted_on < issue || granted_on > last_day {
+            return Err(StorageError::Invalid(format!(
+                "grant date {granted_on} must be between {issue} (the issue date of \
+                 {reference:014}'s latest bill) and {last_day}"
+            )));
+        }
         if let Some(p) = d.plans.as_deref().and_then(Plans::latest) {
             if !p.finished() {
                 return Err(StorageError::Invalid(format!(
@@ -2129,10 +2133,13 @@ impl Store {
                 .submit(encode(&Record::GrantInstallments(grant.clone()))?)?;
             st.apply(Record::GrantInstallments(grant.clone()))?;
             let terms = billing::installments::terms(&st.book, grant.granted_on)?;
+            // After the bill's due date the first installment is already overdue (it reaches
+            // the next bill's arrears if unpaid): no due date to show.
             let due = st
                 .latest_bill(reference)
                 .and_then(|(cb, i)| cb.bills.get(i as usize))
-                .map(|b| b.due_date);
+                .map(|b| b.due_date)
+                .filter(|d| *d >= grant.granted_on);
             (
                 t,
                 GrantSummary {
