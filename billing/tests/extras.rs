@@ -598,10 +598,7 @@ fn employee_free_units_credit_after_a_normal_bill() {
     assert_eq!(bill.band, "protected");
     assert_eq!(bill.amount_of("employee_free_units"), dec!(-568.17));
     let l = bill.line("employee_free_units").unwrap();
-    assert_eq!(
-        (l.quantity, l.rate),
-        (dec!(50), dec!(-11.3633))
-    );
+    assert_eq!((l.quantity, l.rate), (dec!(50), dec!(-11.3633)));
 }
 
 #[test]

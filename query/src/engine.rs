@@ -45,6 +45,8 @@ impl Engine {
             .map_err(|e| QueryError::DataFusion(*e))?;
         // PostgreSQL's to_char (templates like 'YYYY-MM', '999,999.00'), not DataFusion's.
         ctx.register_udf(crate::to_char::udf());
+        // PostgreSQL's round (exact NUMERIC of the declared scale), not DataFusion's.
+        ctx.register_udf(crate::round::udf());
         Ok(Engine {
             store,
             ctx: Arc::new(ctx),

@@ -18,6 +18,7 @@ pub mod copy_out;
 pub mod engine;
 pub mod error;
 mod revisions;
+pub mod round;
 pub mod tables;
 pub mod to_char;
 

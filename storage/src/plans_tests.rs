@@ -276,12 +276,16 @@ fn grants_are_refused_outside_the_rule() {
     assert!(
         err(store.grant_installments(r, 3, Some(Decimal::new(1_001, 3)), None)).contains("paisa")
     );
-    assert!(err(store.grant_installments(r, 3, None, Some(day("2026-12-01"))))
-        .contains("must be between 2026-12-04"));
+    assert!(
+        err(store.grant_installments(r, 3, None, Some(day("2026-12-01"))))
+            .contains("must be between 2026-12-04")
+    );
     // Nor more than a billing month after it (a mistyped year would hold the deferred
     // amount off every bill until then).
-    assert!(err(store.grant_installments(r, 3, None, Some(day("2030-01-01"))))
-        .contains("and 2027-01-04"));
+    assert!(
+        err(store.grant_installments(r, 3, None, Some(day("2030-01-01"))))
+            .contains("and 2027-01-04")
+    );
     // Nothing was applied by the refusals.
     assert_eq!(balance(&store, r), owed);
     // Once per fiscal year; a second plan while one runs is refused too.

@@ -1489,6 +1489,27 @@ async fn installments_and_meter_rent_through_the_server() {
         "0",
         "not in force before its date"
     );
+    // Every line explains itself in SQL: quantity x rate rounds to the amount (to the paisa;
+    // LPS and GST on FPA to the rupee), except the summary lines of earlier months.
+    assert_eq!(
+        one(
+            &c,
+            "SELECT count(*) FROM bill_lines WHERE line NOT IN \
+             ('provisional_adjustment', 'accumulated_month', 'lps', 'gst_on_fpa') \
+             AND round(quantity * rate, 2) <> amount"
+        )
+        .await,
+        "0"
+    );
+    assert_eq!(
+        one(
+            &c,
+            "SELECT count(*) FROM bill_lines WHERE line IN ('lps', 'gst_on_fpa') \
+             AND round(quantity * rate) <> amount"
+        )
+        .await,
+        "0"
+    );
     let dec_sql = format!(
         "SELECT installment, installment_markup, deferred, arrears, lps_in_arrears, current_bill, \
          total_fpa, payable_within_due, issue_date FROM bills WHERE reference = '{r}' AND cycle = '2026-12'"
