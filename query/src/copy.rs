@@ -18,6 +18,11 @@ use storage::{Consumer, ConsumerStatus, MeterSwap, Payment, Reading, Store};
 
 use crate::error::{CopyRowError, QueryError};
 
+/// `readings` columns computed from the registers: accepted in a column list and ignored.
+const DERIVED_READING_COLUMNS: [&str; 3] = ["units", "offpeak_units", "peak_units"];
+/// The table column index of an input field that is read and ignored.
+const IGNORED_FIELD: usize = usize::MAX;
+
 /// Rows of one COPY beyond which it is refused (split it): bounds memory per connection.
 pub const MAX_COPY_BYTES: usize = 1 << 30;
 const MAX_ERRORS: usize = 100;
@@ -182,6 +187,12 @@ pub fn plan_copy(stmt: &Statement) -> Option<Result<CopyPlan, QueryError>> {
                     ("consumers", "opening_arrears") => "arrears",
                     (_, n) => n,
                 };
+                // The units `readings` shows are derived from the registers: an export's
+                // columns load back, and the units are computed again.
+                if table == CopyTable::Readings && DERIVED_READING_COLUMNS.contains(&key) {
+                    v.push(IGNORED_FIELD);
+                    continue;
+                }
                 let Some(i) = all.iter().position(|(n, _)| *n == key) else {
                     return Err(QueryError::UndefinedColumn(format!(
                         "column \"{name}\" of relation \"{}\" does not exist",

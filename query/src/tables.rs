@@ -111,6 +111,7 @@ impl TableKind {
                 f("employee_grade", DataType::Int32, true),
                 f("employee_status", text.clone(), true),
                 f("opening_arrears", money(), false),
+                f("history", text.clone(), false),
                 f("disconnected_from", text.clone(), true),
                 f("strn", DataType::Boolean, false),
                 f("meter_digits", DataType::Int32, true),
@@ -387,9 +388,19 @@ fn consumer_col(rows: &[&Consumer], col: usize) -> DfResult<ArrayRef> {
         20 => col_opt_i32(rows, |c| c.employee_grade.map(i32::from)),
         21 => col_opt_str(rows, |c| c.employee_status.as_deref()),
         22 => col_dec(rows, 18, 2, |c| i128::from(c.opening_arrears_paisa))?,
-        23 => col_opt_str_owned(rows, |c| c.disconnected_from.map(|m| m.to_string())),
-        24 => col_bool(rows, |c| c.strn_registered),
-        25 => col_opt_i32(rows, |c| c.meter_digits.map(i32::from)),
+        // The master file's units history as COPY takes it (`2026-05:215;2026-06:210`), so an
+        // export loads back into the same consumers (and bills).
+        23 => col_fmt(rows, 96, |c, s| {
+            for (i, (m, u)) in c.history.iter().enumerate() {
+                if i > 0 {
+                    s.push(';');
+                }
+                let _ = write!(s, "{m}:{u}");
+            }
+        }),
+        24 => col_opt_str_owned(rows, |c| c.disconnected_from.map(|m| m.to_string())),
+        25 => col_bool(rows, |c| c.strn_registered),
+        26 => col_opt_i32(rows, |c| c.meter_digits.map(i32::from)),
         _ => return Err(no_column(TableKind::Consumers, col)),
     })
 }

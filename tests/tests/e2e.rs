@@ -1585,7 +1585,7 @@ async fn installments_and_meter_rent_through_the_server() {
 async fn copy_to_stdout_exports_and_round_trips() {
     use futures::TryStreamExt;
     let (disco, server, c) = served_disco(300, 31).await;
-    copy_file(&c, "readings", &disco.gen.join("readings.csv"))
+    let readings = copy_file(&c, "readings", &disco.gen.join("readings.csv"))
         .await
         .unwrap();
     c.simple_query("CALL bill_cycle('MEPCO', '2026-11')")
@@ -1643,25 +1643,38 @@ async fn copy_to_stdout_exports_and_round_trips() {
         "  -1,234.50"
     );
 
-    // psql \copy of the consumer master to a file, loaded into a second server.
-    let file = disco.tmp.path().join("consumers-export.csv");
-    let out = server.psql(&format!(
-        "\\copy consumers TO '{}' WITH (FORMAT csv, HEADER)",
-        file.display()
-    ));
-    assert!(
-        out.status.success(),
-        "psql \\copy TO: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("COPY 300"));
+    // psql \copy of the consumer master and the readings to files, loaded into a second
+    // server (the files' headers as column lists): the same consumers, readings and bills.
     let other = Server::start(&disco.tmp.path().join("data2"));
     let c2 = other.client().await;
-    assert_eq!(copy_file(&c2, "consumers", &file).await.unwrap(), 300);
-    let all = "SELECT * FROM consumers ORDER BY reference";
+    for (table, n) in [("consumers", 300u64), ("readings", readings)] {
+        let file = disco.tmp.path().join(format!("{table}-export.csv"));
+        let out = server.psql(&format!(
+            "\\copy {table} TO '{}' WITH (FORMAT csv, HEADER)",
+            file.display()
+        ));
+        assert!(
+            out.status.success(),
+            "psql \\copy TO: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("COPY {n}")));
+        assert_eq!(copy_file(&c2, table, &file).await.unwrap(), n);
+        let all = format!("SELECT * FROM {table} ORDER BY reference");
+        assert_eq!(
+            rows(&c2.simple_query(&all).await.unwrap()),
+            rows(&c.simple_query(&all).await.unwrap()),
+            "{table}"
+        );
+    }
+    c2.simple_query("CALL bill_cycle('MEPCO', '2026-11')")
+        .await
+        .unwrap();
+    let bills =
+        "SELECT reference, band, current_bill, payable_within_due FROM bills ORDER BY reference";
     assert_eq!(
-        rows(&c2.simple_query(all).await.unwrap()),
-        rows(&c.simple_query(all).await.unwrap())
+        rows(&c2.simple_query(bills).await.unwrap()),
+        rows(&c.simple_query(bills).await.unwrap())
     );
     // Refused: a server-side file.
     let e = c
