@@ -78,6 +78,57 @@ fn rename_query(q: &mut Query) {
     }
 }
 
+/// Repeated unaliased items (`SELECT NULL, NULL`, `count(*), count(*)`): PostgreSQL returns
+/// both under one name, DataFusion refuses duplicate names, so the second and later get the
+/// name with `_2`, `_3`, ... (the first keeps its name).
+fn dedupe_query(q: &mut Query) {
+    let SetExpr::Select(select) = q.body.as_mut() else {
+        return;
+    };
+    let texts: Vec<Option<String>> = select
+        .projection
+        .iter()
+        .map(|item| match item {
+            SelectItem::UnnamedExpr(e) => Some(e.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for (item, text) in select.projection.iter_mut().zip(&texts) {
+        let Some(text) = text else { continue };
+        let n = match seen.iter_mut().find(|(t, _)| t == text) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                seen.push((text.clone(), 1));
+                1
+            }
+        };
+        if n == 1 || texts.iter().filter(|t| t.as_ref() == Some(text)).count() < 2 {
+            continue;
+        }
+        if let SelectItem::UnnamedExpr(e) = item {
+            let base = pg_name(e).unwrap_or_else(|| text.to_lowercase());
+            *item = SelectItem::ExprWithAlias {
+                expr: e.clone(),
+                alias: Ident::with_quote('"', format!("{base}_{n}")),
+            };
+        }
+    }
+}
+
+/// [`dedupe_query`] on a query statement (catalog queries too). True if anything changed.
+pub fn dedupe_names(stmt: &mut Statement) -> bool {
+    let Statement::Query(q) = stmt else {
+        return false;
+    };
+    let before = q.to_string();
+    dedupe_query(q);
+    q.to_string() != before
+}
+
 /// Gives the outermost SELECT of a query statement PostgreSQL's column names (see the module
 /// docs); other statements are left as they are. True if anything changed.
 pub fn postgres_names(stmt: &mut Statement) -> bool {
@@ -85,12 +136,14 @@ pub fn postgres_names(stmt: &mut Statement) -> bool {
         return false;
     };
     let before = q.to_string();
+    dedupe_query(q);
     rename_query(q);
     q.to_string() != before
 }
 
 /// [`postgres_names`] on a query (`COPY (<query>) TO`).
 pub fn postgres_names_query(q: &mut Query) {
+    dedupe_query(q);
     rename_query(q);
 }
 
@@ -119,10 +172,15 @@ mod tests {
             renamed("SELECT round(avg(units), 2), units::text, CASE WHEN units > 1 THEN 1 END, units + 1 FROM bills"),
             "SELECT round(avg(units), 2) AS \"round\", units::TEXT AS \"units\", CASE WHEN units > 1 THEN 1 END AS \"case\", units + 1 AS \"?column?\" FROM bills"
         );
-        // Duplicates keep DataFusion's names; aliases and columns are kept.
+        // Duplicate PostgreSQL names keep DataFusion's names; aliases and columns are kept;
+        // a repeated expression gets a numbered name after the first.
         assert_eq!(
             renamed("SELECT count(*), count(units), sum(x) AS total FROM bills"),
             "SELECT count(*), count(units), sum(x) AS total FROM bills"
+        );
+        assert_eq!(
+            renamed("SELECT NULL, NULL, count(*), count(*) FROM bills"),
+            "SELECT NULL, NULL AS \"null_2\", count(*) AS \"count\", count(*) AS \"count_2\" FROM bills"
         );
         assert_eq!(
             renamed("SELECT reference, 1 FROM bills"),

@@ -81,18 +81,61 @@ fn is_correlated(sub: &Query) -> bool {
     found.is_break()
 }
 
+/// Driver metadata queries Bijli answers itself: pgJDBC's primary / foreign key, index and
+/// best-row queries join `pg_index` / `pg_constraint` through functions the catalog lacks
+/// (`_pg_expandarray`, array subscripts). Bijli declares no indexes or constraints, so their
+/// answer is no rows: the same columns, empty. `max_index_keys` is PostgreSQL's 32.
+pub fn catalog_answer(sql: &str) -> Option<String> {
+    let lower = sql.to_lowercase();
+    if lower.contains("pg_settings") && lower.contains("max_index_keys") {
+        return Some("SELECT '32' AS setting".into());
+    }
+    let keys_or_indexes = lower.contains("_pg_expandarray")
+        || (lower.contains("pg_constraint") && lower.contains("contype = 'f'"));
+    if !keys_or_indexes {
+        return None;
+    }
+    let stmts = SqlParser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    let Some(datafusion::sql::sqlparser::ast::Statement::Query(q)) = stmts.first() else {
+        return None;
+    };
+    let SetExpr::Select(select) = q.body.as_ref() else {
+        return None;
+    };
+    let names: Vec<String> = select
+        .projection
+        .iter()
+        .map(|item| match item {
+            SelectItem::ExprWithAlias { alias, .. } => alias.value.to_lowercase(),
+            SelectItem::UnnamedExpr(Expr::Identifier(i)) => i.value.to_lowercase(),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(p)) => {
+                p.last().map(|i| i.value.to_lowercase()).unwrap_or_default()
+            }
+            _ => "?column?".into(),
+        })
+        .collect();
+    let cols: Vec<String> = names
+        .iter()
+        .map(|n| format!("CAST(NULL AS TEXT) AS \"{}\"", n.replace('"', "")))
+        .collect();
+    Some(format!("SELECT {} WHERE false", cols.join(", ")))
+}
+
 /// The SQL with PostgreSQL's result column names ([`query::colnames`]); `None` when it is
 /// unchanged, does not parse here, or reads the system catalogs (their queries alias
 /// what they need).
 pub fn with_postgres_names(sql: &str) -> Option<String> {
     let lower = sql.to_lowercase();
-    if lower.contains("pg_") || lower.contains("information_schema") {
-        return None;
-    }
+    let catalog = lower.contains("pg_") || lower.contains("information_schema");
     let mut stmts = SqlParser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
     let mut changed = false;
     for s in &mut stmts {
-        changed |= query::colnames::postgres_names(s);
+        changed |= if catalog {
+            // Catalog queries alias what they need; only repeated items get names.
+            query::colnames::dedupe_names(s)
+        } else {
+            query::colnames::postgres_names(s)
+        };
     }
     changed.then(|| {
         stmts
@@ -141,6 +184,9 @@ impl QueryParser for GuardedParser {
         C: ClientInfo + Unpin + Send + Sync,
     {
         check(sql)?;
+        if let Some(answer) = catalog_answer(sql) {
+            return self.inner.parse_sql(client, &answer, types).await;
+        }
         match with_postgres_names(sql) {
             Some(renamed) => self.inner.parse_sql(client, &renamed, types).await,
             None => self.inner.parse_sql(client, sql, types).await,
@@ -185,6 +231,9 @@ impl SimpleQueryHandler for GuardedSql {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         check(query)?;
+        if let Some(answer) = catalog_answer(query) {
+            return SimpleQueryHandler::do_query(&*self.inner, client, &answer).await;
+        }
         match with_postgres_names(query) {
             Some(renamed) => SimpleQueryHandler::do_query(&*self.inner, client, &renamed).await,
             None => SimpleQueryHandler::do_query(&*self.inner, client, query).await,

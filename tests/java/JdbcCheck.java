@@ -128,6 +128,19 @@ public class JdbcCheck {
                 while (t.next()) cols++;
             }
             check(cols > 20, "getColumns(bills): " + cols);
+            // Keys, indexes and procedures as BI tools read them: Bijli declares none.
+            ResultSet[] empty = {
+                md.getPrimaryKeys(null, null, "bills"),
+                md.getImportedKeys(null, null, "bills"),
+                md.getExportedKeys(null, null, "consumers"),
+                md.getIndexInfo(null, null, "bills", false, true),
+                md.getBestRowIdentifier(null, null, "bills", DatabaseMetaData.bestRowSession, true),
+                md.getProcedures(null, null, "%"),
+            };
+            for (ResultSet r : empty) {
+                check(!r.next(), "no keys, indexes or procedures are declared");
+                r.close();
+            }
             // CopyManager: export a query, load a payment.
             CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
             StringWriter w = new StringWriter();
