@@ -25,7 +25,8 @@ const IGNORED_FIELD: usize = usize::MAX;
 
 /// Rows of one COPY beyond which it is refused (split it): bounds memory per connection.
 pub const MAX_COPY_BYTES: usize = 1 << 30;
-const MAX_ERRORS: usize = 100;
+/// Faults a refused COPY lists at most.
+pub const MAX_LISTED_FAULTS: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CopyTable {
@@ -382,7 +383,7 @@ impl CopySink {
                             lines.push(*line);
                         }
                         Err(e) => {
-                            if errors.len() < MAX_ERRORS {
+                            if errors.len() < MAX_LISTED_FAULTS {
                                 errors.push(e);
                             }
                         }
@@ -418,7 +419,7 @@ impl CopySink {
                     sqlstate: r.sqlstate,
                 }));
                 errors.sort_by_key(|e| e.line);
-                errors.truncate(MAX_ERRORS);
+                errors.truncate(MAX_LISTED_FAULTS);
                 QueryError::CopyRows {
                     table: table.name().into(),
                     errors,
@@ -659,6 +660,27 @@ impl Rec<'_> {
         Ok((!v.is_empty()).then_some(v))
     }
 
+    /// A free-text field as given, surrounding spaces kept (as PostgreSQL keeps them); NULL
+    /// or empty is `None`.
+    fn text(&self, column: &str) -> Result<Option<&str>, CopyRowError> {
+        let Some(trimmed) = self.raw(column)? else {
+            return Ok(None);
+        };
+        let cols = self.plan.table.columns();
+        let untrimmed = cols
+            .iter()
+            .position(|(n, _)| *n == column)
+            .and_then(|ci| self.plan.fields.iter().position(|&f| f == ci))
+            .and_then(|pos| self.fields.get(pos))
+            .and_then(|b| std::str::from_utf8(b).ok());
+        Ok(Some(untrimmed.unwrap_or(trimmed)))
+    }
+
+    fn req_text(&self, column: &str) -> Result<&str, CopyRowError> {
+        self.text(column)?
+            .ok_or_else(|| self.err(column, "value is required".into(), "23502"))
+    }
+
     fn req(&self, column: &str) -> Result<&str, CopyRowError> {
         self.raw(column)?
             .ok_or_else(|| self.err(column, "value is required".into(), "23502"))
@@ -784,11 +806,11 @@ fn parse_consumer(r: &Rec) -> Result<Consumer, CopyRowError> {
     Ok(Consumer {
         reference,
         customer_id: r.opt("customer_id", "customer id")?.unwrap_or(0),
-        name: r.req("name")?.to_string(),
-        address: r.raw("address")?.unwrap_or("").to_string(),
+        name: r.req_text("name")?.to_string(),
+        address: r.text("address")?.unwrap_or("").to_string(),
         disco: r.req("disco")?.to_uppercase().into(),
-        circle: r.raw("circle")?.unwrap_or("").into(),
-        division: r.raw("division")?.unwrap_or("").into(),
+        circle: r.text("circle")?.unwrap_or("").into(),
+        division: r.text("division")?.unwrap_or("").into(),
         subdivision: r
             .opt("subdivision", "sub-division code")?
             .unwrap_or(((reference / 10_000_000) % 100_000) as u32),
@@ -798,7 +820,7 @@ fn parse_consumer(r: &Rec) -> Result<Consumer, CopyRowError> {
         tariff: r.req("tariff")?.into(),
         sanctioned_load_kw: load,
         phase: r.opt("phase", "phase")?.unwrap_or(1),
-        meter_no: r.raw("meter_no")?.unwrap_or("").to_string(),
+        meter_no: r.text("meter_no")?.unwrap_or("").to_string(),
         multiplying_factor: r
             .opt("multiplying_factor", "multiplying factor")?
             .unwrap_or(1),
@@ -905,9 +927,9 @@ fn parse_payment(r: &Rec) -> Result<Payment, CopyRowError> {
     }
     Ok(Payment {
         reference,
-        transaction_id: r.req("transaction_id")?.into(),
+        transaction_id: r.req_text("transaction_id")?.into(),
         amount_paisa: amount,
         value_date: r.date("value_date")?,
-        bank: r.req("bank")?.into(),
+        bank: r.req_text("bank")?.into(),
     })
 }

@@ -11,6 +11,19 @@ pub struct CopyRowError {
     pub sqlstate: &'static str,
 }
 
+/// How many faults a refused COPY lists: rows with one and the faults themselves, and when the
+/// list stopped at its limit (the detail lists them).
+fn fault_count(errors: &[CopyRowError]) -> String {
+    let mut lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+    lines.dedup();
+    let more = if errors.len() >= crate::copy::MAX_LISTED_FAULTS {
+        " (the list stops there: there may be more)"
+    } else {
+        ""
+    };
+    format!("{} fault(s) on {} line(s){more}", errors.len(), lines.len())
+}
+
 impl std::fmt::Display for CopyRowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -37,7 +50,7 @@ pub enum QueryError {
     UndefinedParameter(String),
     #[error("{0}")]
     UndefinedColumn(String),
-    #[error("COPY {table}: {} row(s) rejected, nothing was loaded; first: {}", .errors.len(), .errors.first().map(|e| e.to_string()).unwrap_or_default())]
+    #[error("COPY {table}: {}, nothing was loaded; first: {}", fault_count(.errors), .errors.first().map(|e| e.to_string()).unwrap_or_default())]
     CopyRows {
         table: String,
         errors: Vec<CopyRowError>,

@@ -270,10 +270,10 @@ impl ExtendedQueryHandler for GuardedSql {
 }
 
 /// An integer or float parameter the query compares with a NUMERIC (psycopg's `%s` with a
-/// Python int or float, JDBC `setInt` / `setDouble`): PostgreSQL converts it, the upstream
-/// decoder refuses it ("Cannot coerce integer value to Decimal128"). The portal is re-sent
-/// with such parameters as NUMERIC text (floats by their shortest decimal form); `None` when
-/// there is none.
+/// Python int or float, JDBC `setInt` / `setDouble`) or passes where text is expected (a
+/// `CALL` argument): PostgreSQL converts it, the upstream decoder refuses it ("Cannot coerce
+/// integer value to Decimal128"). The portal is re-sent with such parameters as NUMERIC / TEXT
+/// text (floats by their shortest decimal form); `None` when there is none.
 fn numeric_parameters(portal: &Portal<DfStatement>) -> Option<Portal<DfStatement>> {
     use datafusion::arrow::datatypes::DataType;
     let (_, Some((_, plan))) = &portal.statement.statement else {
@@ -289,12 +289,13 @@ fn numeric_parameters(portal: &Portal<DfStatement>) -> Option<Portal<DfStatement
     for (i, value) in params.iter_mut().enumerate() {
         let declared = types.get(i).cloned().flatten();
         let Some(declared) = declared else { continue };
-        if !matches!(
-            inferred.get(&format!("${}", i + 1)),
-            Some(Some(DataType::Decimal128(..)))
-        ) {
-            continue;
-        }
+        // A NUMERIC comparison takes the number as NUMERIC; a text parameter (a CALL
+        // argument) takes its digits, as a literal would be written.
+        let target = match inferred.get(&format!("${}", i + 1)) {
+            Some(Some(DataType::Decimal128(..))) => Type::NUMERIC,
+            Some(Some(DataType::Utf8)) => Type::TEXT,
+            _ => continue,
+        };
         let Some(bytes) = value.as_ref() else {
             continue;
         };
@@ -304,7 +305,7 @@ fn numeric_parameters(portal: &Portal<DfStatement>) -> Option<Portal<DfStatement
         };
         *value = Some(bytes::Bytes::from(text));
         if let Some(t) = types.get_mut(i) {
-            *t = Some(Type::NUMERIC);
+            *t = Some(target);
         }
         codes[i] = 0;
         changed = true;

@@ -94,4 +94,12 @@ with psycopg.connect(conninfo, autocommit=True) as conn:
     for c in (cur, bcur):
         c.execute("SELECT count(*) FROM bills WHERE payable_within_due > %s", (1000,), prepare=True)
         assert c.fetchone()[0] == want_int
+    # A Python int where a CALL takes text (the number of installments), text and binary.
+    cur.execute("SELECT reference, payable_within_due FROM bills WHERE payable_within_due > 1000 ORDER BY reference LIMIT 1")
+    ref, _ = cur.fetchone()
+    cur.execute("CALL grant_installments(%s, %s)", (ref, 3))
+    r = cur.fetchone()
+    assert r[0] == ref and r[3] == 3, r
+    cur.execute("SELECT installments FROM installment_plans WHERE reference = %s", (ref,))
+    assert cur.fetchone()[0] == 3
 print("psycopg checks passed")

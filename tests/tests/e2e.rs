@@ -1676,6 +1676,27 @@ async fn copy_to_stdout_exports_and_round_trips() {
         rows(&c2.simple_query(bills).await.unwrap()),
         rows(&c.simple_query(bills).await.unwrap())
     );
+    // Free text keeps its surrounding spaces, as in PostgreSQL (CSV, unquoted).
+    let first = one(
+        &c,
+        "SELECT reference FROM consumers ORDER BY reference LIMIT 1",
+    )
+    .await;
+    copy_text(
+        &c,
+        "COPY payments (reference, transaction_id, amount, value_date, bank) FROM STDIN WITH (FORMAT csv)",
+        &format!("{first}, TX 1 ,10.00,2026-12-01, Meezan  \n"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        one(
+            &c,
+            "SELECT '[' || transaction_id || '|' || bank || ']' FROM payments WHERE amount = 10"
+        )
+        .await,
+        "[ TX 1 | Meezan  ]"
+    );
     // Refused: a server-side file.
     let e = c
         .simple_query("COPY bills TO '/tmp/bills.csv'")
