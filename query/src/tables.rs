@@ -53,10 +53,11 @@ pub enum TableKind {
     Tariffs,
     InstallmentPlans,
     Adjustments,
+    BillSubsidy,
 }
 
 impl TableKind {
-    pub const ALL: [TableKind; 10] = [
+    pub const ALL: [TableKind; 11] = [
         TableKind::Consumers,
         TableKind::Readings,
         TableKind::Bills,
@@ -67,6 +68,7 @@ impl TableKind {
         TableKind::Tariffs,
         TableKind::InstallmentPlans,
         TableKind::Adjustments,
+        TableKind::BillSubsidy,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -80,6 +82,7 @@ impl TableKind {
             TableKind::Tariffs => "tariffs",
             TableKind::InstallmentPlans => "installment_plans",
             TableKind::Adjustments => "adjustments",
+            TableKind::BillSubsidy => "bill_subsidy",
         }
     }
     pub fn schema(self) -> SchemaRef {
@@ -205,6 +208,13 @@ impl TableKind {
                 f("employees", DataType::Int64, false),
                 f("free_units", DataType::Int64, false),
                 f("concession", money(), false),
+            ],
+            TableKind::BillSubsidy => vec![
+                f("reference", text.clone(), false),
+                f("cycle", text.clone(), false),
+                f("disco", text.clone(), false),
+                f("line", text.clone(), false),
+                f("subsidy", money(), false),
             ],
             TableKind::Adjustments => vec![
                 f("kind", text.clone(), false),
@@ -691,6 +701,34 @@ pub fn installment_plans_batch(st: &State, p_ref: Option<Option<u64>>) -> DfResu
     )?)
 }
 
+/// Each bill's tariff differential subsidy per line (determined - applicable), non-zero lines.
+pub fn bill_subsidy_batch(st: &State, p_ref: Option<Option<u64>>) -> DfResult<RecordBatch> {
+    let mut rows: Vec<(u64, String, &str, &str, i64)> = Vec::new();
+    for ((disco, cycle), cb) in &st.cycles {
+        let cycle = cycle.to_string();
+        let wanted = p_ref.map(|r| r.and_then(|r| cb.by_reference.get(&r).copied()));
+        for &(i, name, paisa) in &cb.subsidy_lines {
+            if wanted.is_some_and(|w| w != Some(i)) {
+                continue;
+            }
+            let Some(b) = cb.bills.get(i as usize) else {
+                continue;
+            };
+            let line = cb.dicts.names.get(usize::from(name)).copied().unwrap_or("");
+            rows.push((b.reference, cycle.clone(), disco, line, paisa));
+        }
+    }
+    let r = &rows[..];
+    let cols: Vec<ArrayRef> = vec![
+        col_ref(r, |x| x.0),
+        col_str(r, |x| &x.1),
+        col_str(r, |x| x.2),
+        col_str(r, |x| x.3),
+        col_dec(r, 18, 2, |x| i128::from(x.4))?,
+    ];
+    Ok(RecordBatch::try_new(TableKind::BillSubsidy.schema(), cols)?)
+}
+
 /// Every FPA month and QTA quarter entry loaded (revisions and placeholders included).
 pub fn adjustments_batch(st: &State) -> DfResult<RecordBatch> {
     let rows = st.book.adjustment_rows();
@@ -893,6 +931,7 @@ impl StoreTable {
         match self.kind {
             TableKind::Tariffs => v.push(whole(tariffs_batch(st)?)?),
             TableKind::Adjustments => v.push(whole(adjustments_batch(st)?)?),
+            TableKind::BillSubsidy => v.push(whole(bill_subsidy_batch(st, p.reference)?)?),
             TableKind::BillRefusals => v.push(whole(refusals_batch(st, p.reference)?)?),
             TableKind::EmployerCost => v.push(whole(employer_cost_batch(st)?)?),
             TableKind::InstallmentPlans => {
@@ -1096,6 +1135,7 @@ mod tests {
             summary: Default::default(),
             previous_payable_within_due_paisa: Vec::new(),
             installments: Default::default(),
+            subsidy_lines: Vec::new(),
             payments_mark: 0,
         }
     }

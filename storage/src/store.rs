@@ -149,6 +149,11 @@ pub struct CycleBills {
     pub previous_payable_within_due_paisa: Vec<Option<i64>>,
     /// The bills that carry an installment of a plan, by bill index (few: kept aside).
     pub installments: HashMap<u32, BillInstallment>,
+    /// Each bill's tariff differential subsidy per line (determined - applicable on `energy`,
+    /// `fixed`, `minimum_charge`, and `earlier_months` of a catch-up bill): (bill index, line
+    /// name id in `dicts`, paisa), non-zero ones only, in bill order. Empty unless a
+    /// NEPRA-determined schedule covers the cycle.
+    pub subsidy_lines: Vec<(u32, u16, i64)>,
     /// Payments posted when the cycle was first computed (`State::payments` indexes below
     /// it were in the bills' arrears): a later payment valued by a bill's due date pays it
     /// (`CycleRun::lps_owed`). A re-run keeps its first run's mark, as it keeps its arrears.
@@ -1072,6 +1077,7 @@ impl State {
             refusals: Vec<BillRefusal>,
             without_reading: u64,
             installments: Vec<(u32, BillInstallment)>,
+            subsidy: Vec<(u32, u16, i64)>,
         }
         let run = CycleRun {
             st: self,
@@ -1103,6 +1109,7 @@ impl State {
                             refusals: Vec::new(),
                             without_reading: 0,
                             installments: Vec::new(),
+                            subsidy: Vec::new(),
                         };
                         let mut history: Vec<(YearMonth, u64)> = Vec::with_capacity(24);
                         for idx in lo..hi {
@@ -1156,6 +1163,17 @@ impl State {
                                             0
                                         });
                                     let bill_idx = part.bills.len() as u32;
+                                    for (name, amount) in &b.subsidy_lines {
+                                        let paisa = paisa_from_decimal(*amount);
+                                        if paisa == 0 {
+                                            continue;
+                                        }
+                                        let Ok(id) = part.dict.name(name) else {
+                                            part.dict_full = true;
+                                            break;
+                                        };
+                                        part.subsidy.push((bill_idx, id, paisa));
+                                    }
                                     if let Some(plan) = plan {
                                         part.installments.push((
                                             bill_idx,
@@ -1287,6 +1305,7 @@ impl State {
         let mut without_reading = first.without_reading;
         let mut installments: HashMap<u32, BillInstallment> =
             first.installments.into_iter().collect();
+        let mut subsidy_lines = first.subsidy;
         for mut p in parts {
             if p.dict_full {
                 return Err(dict_full());
@@ -1313,6 +1332,11 @@ impl State {
                 b.versions = texts[usize::from(b.versions)];
             }
             installments.extend(p.installments.into_iter().map(|(i, x)| (i + base_bill, x)));
+            subsidy_lines.extend(
+                p.subsidy
+                    .iter()
+                    .map(|&(i, name, paisa)| (i + base_bill, names[usize::from(name)], paisa)),
+            );
             bills.append(&mut p.bills);
             lines.append(&mut p.lines);
             refusals.append(&mut p.refusals);
@@ -1359,6 +1383,7 @@ impl State {
             by_reference,
             summary,
             installments,
+            subsidy_lines,
             payments_mark: previous
                 .as_deref()
                 .map(|p| p.payments_mark)

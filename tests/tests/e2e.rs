@@ -1058,6 +1058,20 @@ async fn late_fpa_rebill_difference_and_tariff_what_if() {
         first.values().all(|(_, fpa)| *fpa == 0),
         "no FPA for Sep-2026 yet"
     );
+    // The subsidy per line adds up to each bill's subsidy (determined schedule loaded).
+    assert_eq!(
+        one(
+            &c,
+            "SELECT count(*) FROM bills b LEFT JOIN (SELECT reference, cycle, sum(subsidy) AS s \
+             FROM bill_subsidy GROUP BY reference, cycle) l \
+             ON l.reference = b.reference AND l.cycle = b.cycle \
+             WHERE coalesce(l.s, 0) <> b.subsidy"
+        )
+        .await,
+        "0"
+    );
+    let subsidised = one(&c, "SELECT count(DISTINCT reference) FROM bill_subsidy").await;
+    assert!(subsidised.parse::<u64>().unwrap() > 100, "{subsidised}");
 
     // What-if of the late FPA file, then load it for real and re-bill.
     let fpa_whatif = simulate(&c, LATE_FPA).await;

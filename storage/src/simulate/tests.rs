@@ -821,3 +821,25 @@ fn master_rows_that_could_never_be_billed_are_refused() {
     a1b.tou = true;
     store.insert_consumers(vec![ok, a1b]).unwrap();
 }
+
+/// The subsidy is kept per line (energy, fixed, minimum charge) and the lines add up to each
+/// bill's subsidy.
+#[test]
+fn subsidy_lines_add_up_to_each_bill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    load_disco(&store);
+    store.bill_cycle(DISCO, cycle(), Some(issue())).unwrap();
+    let cb = billed(&store);
+    let mut sums = vec![0i64; cb.bills.len()];
+    for &(i, name, paisa) in &cb.subsidy_lines {
+        assert!(["energy", "fixed", "minimum_charge"].contains(&cb.dicts.names[usize::from(name)]));
+        assert_ne!(paisa, 0);
+        sums[i as usize] += paisa;
+    }
+    let with_subsidy = cb.bills.iter().filter(|b| b.subsidy_paisa != 0).count();
+    assert!(with_subsidy > 10, "{with_subsidy}");
+    for (b, s) in cb.bills.iter().zip(&sums) {
+        assert_eq!(b.subsidy_paisa, *s, "{}", b.reference);
+    }
+}
