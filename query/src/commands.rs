@@ -54,18 +54,19 @@ pub struct Call {
 }
 
 impl Call {
-    /// The call with each `$n` argument replaced by the n-th bound value (text form).
+    /// The call with each `$n` argument replaced by the n-th bound value (text form; a NULL
+    /// is the argument's default, as an omitted one).
     pub fn bind(&self, params: &[Option<String>]) -> Result<Call, QueryError> {
         let mut call = self.clone();
         for &(arg, n) in &self.placeholders {
-            let value = params.get(n - 1).cloned().flatten().ok_or_else(|| {
+            let value = params.get(n - 1).cloned().ok_or_else(|| {
                 QueryError::UndefinedParameter(format!(
                     "CALL {}: argument {} (${n}) has no value bound",
                     self.name,
                     arg + 1
                 ))
             })?;
-            call.args[arg] = value;
+            call.args[arg] = value.unwrap_or_default();
         }
         call.placeholders.clear();
         Ok(call)
@@ -135,6 +136,8 @@ fn placeholder(e: &Expr) -> Option<usize> {
 fn literal_text(e: &Expr) -> Option<String> {
     match e {
         Expr::Value(v) => match &v.value {
+            // NULL: the argument's default, as an omitted one.
+            Value::Null => Some(String::new()),
             Value::SingleQuotedString(s)
             | Value::DoubleQuotedString(s)
             | Value::EscapedStringLiteral(s) => Some(s.clone()),
@@ -247,7 +250,7 @@ pub fn run_call(store: &Store, call: &Call) -> Result<RecordBatch, QueryError> {
             let cycle = cycle_arg(1)?;
             // No clock: without an issue date the bills are issued the day after the cycle's
             // last reading (Store::bill_cycle), so a re-run or replay gives the same bills.
-            let issue = match call.args.get(2) {
+            let issue = match call.args.get(2).filter(|d| !d.trim().is_empty()) {
                 Some(d) => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
                     QueryError::InvalidArgument(format!("invalid issue date {d:?}"))
                 })?),
@@ -281,7 +284,11 @@ pub fn run_call(store: &Store, call: &Call) -> Result<RecordBatch, QueryError> {
         "simulate_tariff" => {
             let proposal = arg(0, "proposed schedule: TOML text or a tariff file name")?;
             let cycle = cycle_arg(1)?;
-            let disco = call.args.get(2).map(|d| d.to_uppercase());
+            let disco = call
+                .args
+                .get(2)
+                .filter(|d| !d.trim().is_empty())
+                .map(|d| d.to_uppercase());
             let sim = store.simulate_tariff(proposal, cycle, disco.as_deref())?;
             simulation_columns(&sim)?
         }
@@ -305,7 +312,7 @@ pub fn run_call(store: &Store, call: &Call) -> Result<RecordBatch, QueryError> {
                     ))
                 })?),
             };
-            let date = match call.args.get(3) {
+            let date = match call.args.get(3).filter(|d| !d.trim().is_empty()) {
                 Some(d) => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
                     QueryError::InvalidArgument(format!("invalid grant date {d:?}"))
                 })?),

@@ -103,7 +103,7 @@ pub struct BillInstallment {
 impl Plans {
     /// The installment a bill of `cycle` issued on `issue` carries: on a re-run
     /// (`rerun`), the one the replaced run carried (none if it carried none); on a first run,
-    /// the next one of the latest plan granted on or before `issue`.
+    /// the next one of the latest plan.
     pub(crate) fn due(
         &self,
         cycle: YearMonth,
@@ -116,8 +116,10 @@ impl Plans {
                 Some((i as u16, p.due(pos + 1, issue)?))
             });
         }
+        // A grant journaled before this run reaches this bill whatever its date (markup over
+        // at least a day), so the deferred amount never skips a bill.
         let (i, p) = self.0.iter().enumerate().next_back()?;
-        if p.finished() || p.granted_on > issue || p.billed.iter().any(|(m, _)| *m >= cycle) {
+        if p.finished() || p.billed.iter().any(|(m, _)| *m >= cycle) {
             return None;
         }
         Some((i as u16, p.due(p.billed.len() + 1, issue)?))

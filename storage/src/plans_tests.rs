@@ -335,3 +335,35 @@ fn one_grant_per_fiscal_year() {
         .unwrap();
     store.grant_installments(r, 2, None, None).unwrap();
 }
+
+/// A grant dated after the next bill's issue date (within the window) still reaches that
+/// bill: the deferred amount never skips a bill (markup over at least a day).
+#[test]
+fn a_grant_dated_after_the_next_issue_still_reaches_the_next_bill() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    load_disco(&store);
+    store
+        .bill_cycle(DISCO, cycle(), Some(day(NOV_ISSUE)))
+        .unwrap();
+    let r = consumer(26, "A-1a", "4", 0, false).reference;
+    let owed = bill(&billed(&store), r).payable_within_due_paisa;
+    // Granted on 2027-01-04 (the last day of the window); December is issued on 2026-12-29.
+    store
+        .grant_installments(r, 2, None, Some(day("2027-01-04")))
+        .unwrap();
+    store
+        .insert_readings(vec![next_reading(26, "2026-12", 5_000 + 30 + 23 * 26)])
+        .unwrap();
+    store.bill_cycle(DISCO, ym("2026-12"), None).unwrap();
+    let dec_cb = cycle_of(&store, "2026-12");
+    assert_eq!(
+        line_amounts(&dec_cb, r, "installment"),
+        vec![owed - owed / 2]
+    );
+    // One day's markup: (owed - owed / 2) x 1 / 365 rupee-years x 14 %.
+    assert_eq!(
+        line_amounts(&dec_cb, r, "installment_markup"),
+        vec![markup(owed - owed / 2, 1)]
+    );
+}

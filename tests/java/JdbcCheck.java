@@ -136,6 +136,7 @@ public class JdbcCheck {
                 md.getIndexInfo(null, null, "bills", false, true),
                 md.getBestRowIdentifier(null, null, "bills", DatabaseMetaData.bestRowSession, true),
                 md.getProcedures(null, null, "%"),
+                md.getFunctions(null, null, "%"),
             };
             for (ResultSet r : empty) {
                 check(!r.next(), "no keys, indexes or procedures are declared");

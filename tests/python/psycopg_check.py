@@ -102,4 +102,10 @@ with psycopg.connect(conninfo, autocommit=True) as conn:
     assert r[0] == ref and r[3] == 3, r
     cur.execute("SELECT installments FROM installment_plans WHERE reference = %s", (ref,))
     assert cur.fetchone()[0] == 3
+    # NULL for an optional argument is its default (the amount: all that is owed).
+    cur.execute("SELECT reference FROM bills WHERE payable_within_due > 1000 AND reference > %s ORDER BY reference LIMIT 1", (ref,))
+    ref2 = cur.fetchone()[0]
+    cur.execute("CALL grant_installments(%s, %s, %s, %s)", (ref2, 2, None, None))
+    r = cur.fetchone()
+    assert r[0] == ref2 and r[3] == 2, r
 print("psycopg checks passed")
