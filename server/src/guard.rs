@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::sql::sqlparser::ast::{
-    visit_expressions, Expr, Query, SelectItem, SetExpr, TableFactor, Visit, Visitor,
+    visit_expressions, Expr, Query, SelectItem, SetExpr, Statement, TableFactor, Visit, Visitor,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser as SqlParser;
@@ -83,28 +83,23 @@ fn is_correlated(sub: &Query) -> bool {
 
 /// Driver metadata queries Bijli answers itself: pgJDBC's primary / foreign key, index and
 /// best-row queries join `pg_index` / `pg_constraint` through functions the catalog lacks
-/// (`_pg_expandarray`, array subscripts). Bijli declares no indexes or constraints, so their
-/// answer is no rows: the same columns, empty. `max_index_keys` is PostgreSQL's 32.
-pub fn catalog_answer(sql: &str) -> Option<String> {
-    let lower = sql.to_lowercase();
-    if lower.contains("pg_settings") && lower.contains("max_index_keys") {
-        return Some("SELECT '32' AS setting".into());
-    }
+/// (`_pg_expandarray`, array subscripts), and getFunctions uses `pg_get_function_result`.
+/// Bijli declares no indexes, constraints or functions, so their answer is no rows: the same
+/// columns, empty.
+fn empty_answer(lower: &str, stmts: &[Statement]) -> Option<String> {
     let keys_or_indexes = lower.contains("_pg_expandarray")
         || (lower.contains("pg_constraint") && lower.contains("contype = 'f'"))
-        // getFunctions: Bijli defines no SQL functions of its own in pg_proc.
         || lower.contains("pg_get_function_result");
     if !keys_or_indexes {
         return None;
     }
-    let stmts = SqlParser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
-    let Some(datafusion::sql::sqlparser::ast::Statement::Query(q)) = stmts.first() else {
+    let Some(Statement::Query(q)) = stmts.first() else {
         return None;
     };
     let SetExpr::Select(select) = q.body.as_ref() else {
         return None;
     };
-    let names: Vec<String> = select
+    let cols: Vec<String> = select
         .projection
         .iter()
         .map(|item| match item {
@@ -115,21 +110,49 @@ pub fn catalog_answer(sql: &str) -> Option<String> {
             }
             _ => "?column?".into(),
         })
-        .collect();
-    let cols: Vec<String> = names
-        .iter()
         .map(|n| format!("CAST(NULL AS TEXT) AS \"{}\"", n.replace('"', "")))
         .collect();
     Some(format!("SELECT {} WHERE false", cols.join(", ")))
 }
 
-/// The SQL with PostgreSQL's result column names ([`query::colnames`]); `None` when it is
-/// unchanged, does not parse here, or reads the system catalogs (their queries alias
-/// what they need).
-pub fn with_postgres_names(sql: &str) -> Option<String> {
+/// `Err` with 0A000 if a statement would be silently rewritten into a wrong answer.
+fn refuse_correlated(stmts: &[Statement]) -> PgWireResult<()> {
+    if stmts
+        .iter()
+        .any(|s| s.visit(&mut CorrelatedProjection).is_break())
+    {
+        return Err(crate::errors::refused(
+            "0A000",
+            "correlated subqueries in the select list are not supported yet; rewrite the subquery as a JOIN (or move it to WHERE)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What Bijli does to a query before datafusion-postgres runs it, from one parse:
+/// - user queries: refuse a correlated select-list subquery ([`CorrelatedProjection`]), give
+///   unaliased items PostgreSQL's column names ([`query::colnames`]);
+/// - catalog queries (`pg_*`, `information_schema`): answer the driver metadata queries the
+///   catalog cannot run ([`empty_answer`], `max_index_keys` = 32), number repeated items.
+///
+/// `Ok(Some(sql))`: run this SQL instead; `Ok(None)`: run the query as sent (also when it does
+/// not parse here: the real parser reports the syntax error).
+pub fn prepare(sql: &str) -> PgWireResult<Option<String>> {
     let lower = sql.to_lowercase();
     let catalog = lower.contains("pg_") || lower.contains("information_schema");
-    let mut stmts = SqlParser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    if catalog && lower.contains("pg_settings") && lower.contains("max_index_keys") {
+        return Ok(Some("SELECT '32' AS setting".into()));
+    }
+    let Ok(mut stmts) = SqlParser::parse_sql(&PostgreSqlDialect {}, sql) else {
+        return Ok(None);
+    };
+    if catalog {
+        if let Some(answer) = empty_answer(&lower, &stmts) {
+            return Ok(Some(answer));
+        }
+    } else {
+        refuse_correlated(&stmts)?;
+    }
     let mut changed = false;
     for s in &mut stmts {
         changed |= if catalog {
@@ -139,33 +162,13 @@ pub fn with_postgres_names(sql: &str) -> Option<String> {
             query::colnames::postgres_names(s)
         };
     }
-    changed.then(|| {
+    Ok(changed.then(|| {
         stmts
             .iter()
             .map(|s| s.to_string())
             .collect::<Vec<_>>()
             .join("; ")
-    })
-}
-
-/// `Err` with 0A000 if the SQL would be silently rewritten into a wrong answer.
-pub fn check(sql: &str) -> PgWireResult<()> {
-    let lower = sql.to_lowercase();
-    if lower.contains("pg_") || lower.contains("information_schema") {
-        return Ok(());
-    }
-    let Ok(stmts) = SqlParser::parse_sql(&PostgreSqlDialect {}, sql) else {
-        return Ok(()); // the real parser reports the syntax error
-    };
-    for s in &stmts {
-        if s.visit(&mut CorrelatedProjection).is_break() {
-            return Err(crate::errors::refused(
-                "0A000",
-                "correlated subqueries in the select list are not supported yet; rewrite the subquery as a JOIN (or move it to WHERE)".into(),
-            ));
-        }
-    }
-    Ok(())
+    }))
 }
 
 pub struct GuardedParser {
@@ -185,12 +188,8 @@ impl QueryParser for GuardedParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        check(sql)?;
-        if let Some(answer) = catalog_answer(sql) {
-            return self.inner.parse_sql(client, &answer, types).await;
-        }
-        match with_postgres_names(sql) {
-            Some(renamed) => self.inner.parse_sql(client, &renamed, types).await,
+        match prepare(sql)? {
+            Some(rewritten) => self.inner.parse_sql(client, &rewritten, types).await,
             None => self.inner.parse_sql(client, sql, types).await,
         }
     }
@@ -208,7 +207,7 @@ impl QueryParser for GuardedParser {
     }
 }
 
-/// datafusion-postgres' session service behind [`check`].
+/// datafusion-postgres' session service behind [`prepare`].
 pub struct GuardedSql {
     inner: Arc<DfSessionService>,
     parser: Arc<GuardedParser>,
@@ -232,12 +231,8 @@ impl SimpleQueryHandler for GuardedSql {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        check(query)?;
-        if let Some(answer) = catalog_answer(query) {
-            return SimpleQueryHandler::do_query(&*self.inner, client, &answer).await;
-        }
-        match with_postgres_names(query) {
-            Some(renamed) => SimpleQueryHandler::do_query(&*self.inner, client, &renamed).await,
+        match prepare(query)? {
+            Some(rewritten) => SimpleQueryHandler::do_query(&*self.inner, client, &rewritten).await,
             None => SimpleQueryHandler::do_query(&*self.inner, client, query).await,
         }
     }
@@ -354,16 +349,16 @@ fn number_text(declared: &Type, bytes: &[u8], binary: bool) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::prepare;
 
     #[test]
     fn correlated_projection_subqueries_are_refused() {
-        assert!(check("SELECT b.reference, (SELECT count(*) FROM payments p WHERE p.reference = b.reference) FROM bills b").is_err());
-        assert!(check(
+        assert!(prepare("SELECT b.reference, (SELECT count(*) FROM payments p WHERE p.reference = b.reference) FROM bills b").is_err());
+        assert!(prepare(
             "SELECT (SELECT count(*) FROM payments p WHERE p.amount > 0) AS n FROM bills b"
         )
         .is_ok());
-        assert!(check("SELECT * FROM bills b WHERE EXISTS (SELECT 1 FROM payments p WHERE p.reference = b.reference)").is_ok());
-        assert!(check("SELEC 1").is_ok());
+        assert!(prepare("SELECT * FROM bills b WHERE EXISTS (SELECT 1 FROM payments p WHERE p.reference = b.reference)").is_ok());
+        assert!(prepare("SELEC 1").is_ok());
     }
 }

@@ -65,14 +65,21 @@ fn markup(balance: i64, days: i64) -> i64 {
 
 const NOV_ISSUE: &str = "2026-12-04";
 
-#[test]
-fn installments_are_billed_once_each_with_markup_and_survive_a_restart() {
+/// A store with the test DISCO loaded and November billed (issued 4 December), and its
+/// directory (kept alive by the caller).
+fn billed_november() -> (tempfile::TempDir, std::sync::Arc<Store>) {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     load_disco(&store);
     store
         .bill_cycle(DISCO, cycle(), Some(day(NOV_ISSUE)))
         .unwrap();
+    (dir, store)
+}
+
+#[test]
+fn installments_are_billed_once_each_with_markup_and_survive_a_restart() {
+    let (dir, store) = billed_november();
     let r = consumer(20, "A-1a", "4", 0, false).reference;
     let nov = bill(&billed(&store), r);
     let owed = nov.payable_within_due_paisa;
@@ -205,12 +212,7 @@ fn installments_are_billed_once_each_with_markup_and_survive_a_restart() {
 
 #[test]
 fn an_unpaid_first_installment_owes_the_lps_and_a_re_run_that_drops_the_bill_returns_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    load_disco(&store);
-    store
-        .bill_cycle(DISCO, cycle(), Some(day(NOV_ISSUE)))
-        .unwrap();
+    let (_dir, store) = billed_november();
     let r = consumer(22, "A-1a", "4", 0, false).reference;
     let nov = bill(&billed(&store), r);
     // Rs 1,000 of the bill in 4 installments of Rs 250, granted on the issue date (default).
@@ -257,12 +259,7 @@ fn an_unpaid_first_installment_owes_the_lps_and_a_re_run_that_drops_the_bill_ret
 
 #[test]
 fn grants_are_refused_outside_the_rule() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    load_disco(&store);
-    store
-        .bill_cycle(DISCO, cycle(), Some(day(NOV_ISSUE)))
-        .unwrap();
+    let (_dir, store) = billed_november();
     let r = consumer(23, "A-1a", "4", 0, false).reference;
     let owed = bill(&billed(&store), r).payable_within_due_paisa;
     let err = |res: Result<crate::GrantSummary, StorageError>| res.unwrap_err().to_string();
@@ -302,12 +299,7 @@ fn grants_are_refused_outside_the_rule() {
 
 #[test]
 fn one_grant_per_fiscal_year() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    load_disco(&store);
-    store
-        .bill_cycle(DISCO, cycle(), Some(day(NOV_ISSUE)))
-        .unwrap();
+    let (_dir, store) = billed_november();
     let r = consumer(25, "A-1a", "4", 0, false).reference;
     store.grant_installments(r, 2, None, None).unwrap();
     // December carries the second and last installment: the plan is finished.
@@ -340,12 +332,7 @@ fn one_grant_per_fiscal_year() {
 /// bill: the deferred amount never skips a bill (markup over at least a day).
 #[test]
 fn a_grant_dated_after_the_next_issue_still_reaches_the_next_bill() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    load_disco(&store);
-    store
-        .bill_cycle(DISCO, cycle(), Some(day(NOV_ISSUE)))
-        .unwrap();
+    let (_dir, store) = billed_november();
     let r = consumer(26, "A-1a", "4", 0, false).reference;
     let owed = bill(&billed(&store), r).payable_within_due_paisa;
     // Granted on 2027-01-04 (the last day of the window); December is issued on 2026-12-29.
